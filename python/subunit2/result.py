@@ -1,0 +1,90 @@
+"""The result protocol: ``startTestRun()``, ``status(...)``, ``stopTestRun()``.
+
+:class:`StreamResult` is a do-nothing base to subclass.  Any object with those three
+methods is a result, testtools' StreamResult classes included; those predate protocol
+2.1 and take no ``parent_test_id``, so every piece of this package that accepts a result
+passes it through :func:`as_target`, which withholds that one argument from results
+that cannot take it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+from typing import AbstractSet, Optional
+
+__all__ = ["StreamResult", "accepts_parent", "as_target", "WithholdParent"]
+
+
+class StreamResult:
+    """Base result: every method accepts its arguments and does nothing."""
+
+    def startTestRun(self) -> None:
+        """Called once before the first event."""
+
+    def stopTestRun(self) -> None:
+        """Called once after the last event."""
+
+    def status(
+        self,
+        test_id: Optional[str] = None,
+        test_status: Optional[str] = None,
+        test_tags: Optional[AbstractSet[str]] = None,
+        runnable: bool = True,
+        file_name: Optional[str] = None,
+        file_bytes: Optional[bytes] = None,
+        eof: bool = False,
+        mime_type: Optional[str] = None,
+        route_code: Optional[str] = None,
+        timestamp: Optional[datetime.datetime] = None,
+        parent_test_id: Optional[str] = None,
+    ) -> None:
+        """One event; see SPEC section 1 for what each argument means."""
+
+
+def accepts_parent(result) -> bool:
+    """True when ``result.status`` can be given ``parent_test_id``.
+
+    A status method that names the parameter accepts it.  One that takes ``**kwargs``
+    accepts it too, unless it belongs to testtools, whose pass-through results forward
+    their keywords to targets that would reject it.
+    """
+    status = getattr(result, "status", None)
+    if status is None:
+        return False
+    try:
+        params = inspect.signature(status).parameters
+    except (TypeError, ValueError):
+        return False
+    if "parent_test_id" in params:
+        return True
+    has_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    module = type(result).__module__ or ""
+    return has_var_kw and not module.startswith("testtools")
+
+
+class WithholdParent:
+    """Wraps a pre-2.1 result, dropping ``parent_test_id`` from every event."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+
+    def startTestRun(self) -> None:
+        self.target.startTestRun()
+
+    def stopTestRun(self) -> None:
+        self.target.stopTestRun()
+
+    def status(self, parent_test_id=None, **kwargs) -> None:
+        self.target.status(**kwargs)
+
+    def __getattr__(self, name):
+        # Anything else (summaries, wasSuccessful, ...) is the wrapped result's.
+        return getattr(self.target, name)
+
+
+def as_target(result):
+    """Return ``result`` itself when it takes ``parent_test_id``, else a wrapper."""
+    if isinstance(result, (StreamResult, WithholdParent)) or accepts_parent(result):
+        return result
+    return WithholdParent(result)

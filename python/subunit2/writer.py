@@ -1,0 +1,67 @@
+"""StreamWriter: a result that writes each ``status()`` call as packets to a stream."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from .encoder import encode
+from .result import StreamResult
+
+__all__ = ["StreamWriter", "binary_stream"]
+
+
+def binary_stream(stream) -> BinaryIO:
+    """The binary stream behind ``stream`` (a text stream's ``.buffer``), or itself."""
+    return getattr(stream, "buffer", stream)
+
+
+class StreamWriter(StreamResult):
+    """Encodes every event onto a binary stream (a text stream's buffer is used).
+
+    ``flush=True`` (the default) flushes after each event so live consumers reading a
+    pipe see it at once; pass ``flush=False`` for bulk work.  ``v2_only=True`` drops
+    parent ids for strict pre-2.1 readers.  Invalid arguments raise
+    :class:`subunit2.encoder.EncodeError` before any byte is written.
+    """
+
+    def __init__(self, stream, *, flush: bool = True, v2_only: bool = False) -> None:
+        self.stream = binary_stream(stream)
+        self.v2_only = v2_only
+        self._write = self.stream.write
+        self._flush = self.stream.flush if flush else None
+
+    def status(
+        self,
+        test_id=None,
+        test_status=None,
+        test_tags=None,
+        runnable=True,
+        file_name=None,
+        file_bytes=None,
+        eof=False,
+        mime_type=None,
+        route_code=None,
+        timestamp=None,
+        parent_test_id=None,
+    ) -> None:
+        self._write(
+            encode(
+                test_id,
+                test_status,
+                test_tags,
+                runnable,
+                file_name,
+                file_bytes,
+                eof,
+                mime_type,
+                route_code,
+                timestamp,
+                parent_test_id,
+                v2_only=self.v2_only,
+            )
+        )
+        if self._flush is not None:
+            self._flush()
+
+    def stopTestRun(self) -> None:
+        self.stream.flush()
