@@ -324,7 +324,7 @@ class Decoder:
         return start
 
     def _parse(self, buf: bytes, pos: int, end: int, flags: int) -> Event:
-        """Fields of a packet whose CRC matched; raises _Malformed if they do not fit."""
+        """Fields of a CRC-checked packet; raises _Malformed if they do not fit."""
         timestamp = test_id = tags = mime_type = None
         file_name = file_bytes = route_code = parent = None
         if flags & FLAG_TIMESTAMP:
