@@ -15,6 +15,7 @@ The class is self-contained so a compiled twin can replace it behind the same AP
 from __future__ import annotations
 
 import datetime
+import struct
 from typing import List, Optional
 from zlib import crc32
 
@@ -42,7 +43,15 @@ PARSER_TEST_ID = "subunit.parser"
 _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _new_event = tuple.__new__
+_datetime = datetime.datetime
+_TS4 = struct.Struct(">II").unpack_from
+_HEAD = struct.Struct(">HBB").unpack_from
+_CRC = struct.Struct(">I").unpack_from
 _SIG = b"\xb3"
+# Fields after the test id that a packet without file content may carry.
+_SUFFIX_FLAGS = FLAG_TAGS | FLAG_MIME_TYPE | FLAG_ROUTE_CODE | FLAG_PARENT
+# Entries kept in the decoder's memo of repeated field runs before it starts over.
+_CACHE_LIMIT = 4096
 
 
 class _Malformed(Exception):
@@ -122,7 +131,8 @@ class Decoder:
         self._tail = b""  # last bytes delivered as text, for UTF-8 context
         self._closed = False
         self._second = -1  # cache of the last timestamp's whole second
-        self._second_dt = _EPOCH
+        self._fields = (1970, 1, 1, 0, 0, 0)
+        self._suffixes: dict = {}  # (flags, bytes) -> (tags, mime, route, parent)
 
     @property
     def offset(self) -> int:
@@ -171,87 +181,156 @@ class Decoder:
         text_start = 0  # start of the non-subunit run not yet delivered
         pos = 0
         find = buf.find
-        parse = self._parse
+        frame = self._frame
         while True:
             start = find(_SIG, pos)
             if start < 0:
                 pos = size
                 break
-            # Header: signature, 2 flag bytes, a length of 1..4 bytes.
-            if start + 4 > size:
-                if not at_end:
-                    pos = start
-                    break
-                # Truncated before a length could be read.
-                if start + 1 < size and buf[start + 1] & 0xF0 == 0x20:
+            # Fast path: a version-2 header with a 1- or 2-byte length.
+            if start + 8 <= size:
+                flags, first, second = _HEAD(buf, start + 1)
+                if flags & 0xF000 != 0x2000:
+                    pos = start + 1  # not a version-2 header: plain data
+                    continue
+                if 8 <= first < 0x40:
+                    length = first
+                    body = start + 4
+                elif 0x40 <= first < 0x80:
+                    length = ((first & 0x3F) << 8) | second
+                    body = start + 5
+                    if length < 9:
+                        length = body = 0
+                else:
+                    length = body = 0
+            else:
+                length = body = 0
+            if not length or start + length > size:
+                try:
+                    decided = frame(buf, start, size, at_end)
+                except _Malformed as error:
+                    why, end = error.args
                     text_start = self._report(
-                        events,
-                        text_start,
-                        start,
-                        buf[start:],
-                        "truncated packet header",
+                        events, text_start, start, why, buf[start:end]
                     )
-                pos = start + 1
-                continue
-            if buf[start + 1] & 0xF0 != 0x20:
-                pos = start + 1  # not a version-2 header: plain data
-                continue
-            first = buf[start + 3]
-            width = (first >> 6) + 1
-            body = start + 3 + width
-            if body > size:
-                if not at_end:
+                    pos = start + 1
+                    continue
+                if decided is None:  # wait for more bytes
                     pos = start
                     break
-                text_start = self._report(
-                    events, text_start, start, buf[start:], "truncated packet header"
-                )
-                pos = start + 1
-                continue
-            length = int.from_bytes(buf[start + 3 : body], "big") & (
-                (1 << (8 * width - 2)) - 1
-            )
-            if length < MIN_PACKET or length > MAX_PACKET or length < body - start + 4:
-                text_start = self._report(
-                    events,
-                    text_start,
-                    start,
-                    buf[start:body],
-                    f"packet length {length} is out of range",
-                )
-                pos = start + 1
-                continue
+                if not decided:  # not a version-2 header: plain data
+                    pos = start + 1
+                    continue
+                length, body = decided
+                flags = (buf[start + 1] << 8) | buf[start + 2]
             stop = start + length
-            if stop > size:
-                if not at_end:
-                    pos = start
-                    self._need = length
-                    break
-                text_start = self._report(
-                    events,
-                    text_start,
-                    start,
-                    buf[start:],
-                    f"truncated packet: {length} bytes claimed, {size - start} present",
-                )
-                pos = start + 1
-                continue
             crc_at = stop - 4
-            if crc32(buf[start:crc_at]) != int.from_bytes(buf[crc_at:stop], "big"):
+            if crc32(buf[start:crc_at]) != _CRC(buf, crc_at)[0]:
                 text_start = self._report(
-                    events,
-                    text_start,
-                    start,
-                    buf[start:stop],
-                    "bad checksum",
+                    events, text_start, start, "bad checksum", buf[start:stop]
                 )
                 pos = start + 1
                 continue
+            at = body
             try:
-                event = parse(buf, body, crc_at, (buf[start + 1] << 8) | buf[start + 2])
+                timestamp = test_id = None
+                if flags & FLAG_TIMESTAMP:
+                    if at + 8 <= crc_at and buf[at + 4] >= 0xC0:
+                        # The usual form: 4-byte seconds, 4-byte nanoseconds.
+                        seconds, nanos = _TS4(buf, at)
+                        nanos &= 0x3FFFFFFF
+                        at += 8
+                    else:
+                        if at + 5 > crc_at:
+                            raise _Malformed(
+                                "timestamp runs past the end of the packet"
+                            )
+                        seconds = int.from_bytes(buf[at : at + 4], "big")
+                        nanos, at = _number(buf, at + 4, crc_at)
+                    if nanos >= 1000000000:
+                        raise _Malformed(f"timestamp has {nanos} nanoseconds")
+                    micros, rest = divmod(nanos, 1000)
+                    if rest and (rest > 500 or (rest == 500 and micros & 1)):
+                        micros += 1
+                        if micros == 1000000:
+                            seconds += 1
+                            micros = 0
+                    if seconds != self._second:
+                        # Calendar fields of this second, worked out once per second.
+                        self._second = seconds
+                        self._fields = (
+                            _EPOCH + datetime.timedelta(seconds=seconds)
+                        ).timetuple()[:6]
+                    timestamp = _datetime(*self._fields, micros, _UTC)
+                if flags & FLAG_TEST_ID:
+                    n = buf[at] if at < crc_at else 0x100
+                    if n < 0x40:
+                        at += 1
+                        cut = at + n
+                        raw = buf[at:cut]
+                        if cut > crc_at or b"\x00" in raw:
+                            # The careful reader raises with the right reason.
+                            test_id, at = _string(buf, at - 1, crc_at)
+                        else:
+                            try:
+                                test_id = raw.decode("utf-8")
+                            except UnicodeDecodeError:
+                                raise _Malformed("test id is not valid UTF-8") from None
+                            at = cut
+                    else:
+                        test_id, at = _string(buf, at, crc_at)
+                if flags & FLAG_FILE_CONTENT:
+                    tags, mime_type, at = self._tags_mime(buf, at, crc_at, flags)
+                    file_name, at = _string(buf, at, crc_at)
+                    n, at = _number(buf, at, crc_at)
+                    cut = at + n
+                    if cut > crc_at:
+                        raise _Malformed(
+                            f"file content of {n} bytes runs past the end of the packet"
+                        )
+                    file_bytes = buf[at:cut]
+                    route_code, parent = self._route_parent(buf, cut, crc_at, flags)
+                elif flags & _SUFFIX_FLAGS:
+                    # Tags, mime type, route code and parent repeat packet after packet:
+                    # decode each distinct run of those bytes once.
+                    key = (flags & _SUFFIX_FLAGS, buf[at:crc_at])
+                    fields = self._suffixes.get(key)
+                    if fields is None:
+                        tags, mime_type, at = self._tags_mime(buf, at, crc_at, flags)
+                        fields = (tags, mime_type) + self._route_parent(
+                            buf, at, crc_at, flags
+                        )
+                        if len(self._suffixes) >= _CACHE_LIMIT:
+                            self._suffixes.clear()
+                        self._suffixes[key] = fields
+                    tags, mime_type, route_code, parent = fields
+                    file_name = file_bytes = None
+                else:
+                    if at != crc_at:
+                        raise _Malformed(
+                            f"{crc_at - at} bytes left over after the fields"
+                        )
+                    tags = mime_type = route_code = parent = None
+                    file_name = file_bytes = None
+                event = _new_event(
+                    Event,
+                    (
+                        test_id,
+                        STATUS_NAMES[flags & 7],
+                        tags,
+                        flags & FLAG_RUNNABLE != 0,
+                        file_name,
+                        file_bytes,
+                        flags & FLAG_EOF != 0,
+                        mime_type,
+                        route_code,
+                        timestamp,
+                        parent,
+                    ),
+                )
             except _Malformed as error:
                 text_start = self._report(
-                    events, text_start, start, buf[start:stop], str(error)
+                    events, text_start, start, str(error), buf[start:stop]
                 )
                 pos = start + 1
                 continue
@@ -276,6 +355,44 @@ class Decoder:
         self._base += pos
         return events
 
+    def _frame(self, buf: bytes, start: int, size: int, at_end: bool):
+        """Decide on the candidate at ``start`` when the fast path could not.
+
+        Returns ``(length, body offset)`` for a complete frame whose length is in
+        range, ``None`` to wait for more bytes, or ``False`` when the 0xB3 does not
+        start a version-2 header (plain data).  A failed candidate raises
+        :class:`_Malformed` with the reason and the end of the bytes it spans.
+        """
+        if start + 4 > size:
+            if not at_end:
+                return None
+            if start + 1 < size and buf[start + 1] & 0xF0 == 0x20:
+                raise _Malformed("truncated packet header", size)
+            return False
+        if buf[start + 1] & 0xF0 != 0x20:
+            return False
+        first = buf[start + 3]
+        width = (first >> 6) + 1
+        body = start + 3 + width
+        if body > size:
+            if not at_end:
+                return None
+            raise _Malformed("truncated packet header", size)
+        length = int.from_bytes(buf[start + 3 : body], "big") & (
+            (1 << (8 * width - 2)) - 1
+        )
+        if length < MIN_PACKET or length > MAX_PACKET or length < body - start + 4:
+            raise _Malformed(f"packet length {length} is out of range", body)
+        if start + length > size:
+            if not at_end:
+                self._need = length
+                return None
+            raise _Malformed(
+                f"truncated packet: {length} bytes claimed, {size - start} present",
+                size,
+            )
+        return length, body
+
     def _text(self, events: List[Event], data: bytes) -> None:
         self._tail = (self._tail + data)[-3:] if len(data) < 3 else data[-3:]
         if self.non_subunit_name is not None:
@@ -288,7 +405,7 @@ class Decoder:
             )
 
     def _report(
-        self, events: List[Event], text_start: int, start: int, packet: bytes, why: str
+        self, events: List[Event], text_start: int, start: int, why: str, packet: bytes
     ) -> int:
         """A candidate at ``start`` failed: report it unless it is just UTF-8 text.
 
@@ -323,66 +440,27 @@ class Decoder:
         )
         return start
 
-    def _parse(self, buf: bytes, pos: int, end: int, flags: int) -> Event:
-        """Fields of a CRC-checked packet; raises _Malformed if they do not fit."""
-        timestamp = test_id = tags = mime_type = None
-        file_name = file_bytes = route_code = parent = None
-        if flags & FLAG_TIMESTAMP:
-            if pos + 4 > end:
-                raise _Malformed("timestamp runs past the end of the packet")
-            seconds = int.from_bytes(buf[pos : pos + 4], "big")
-            nanos, pos = _number(buf, pos + 4, end)
-            if nanos >= 1000000000:
-                raise _Malformed(f"timestamp has {nanos} nanoseconds")
-            micros, rest = divmod(nanos, 1000)
-            if rest > 500 or (rest == 500 and micros & 1):
-                micros += 1
-                if micros == 1000000:
-                    seconds += 1
-                    micros = 0
-            if seconds != self._second:
-                self._second = seconds
-                self._second_dt = _EPOCH + datetime.timedelta(seconds=seconds)
-            timestamp = self._second_dt.replace(microsecond=micros)
-        if flags & FLAG_TEST_ID:
-            test_id, pos = _string(buf, pos, end)
+    @staticmethod
+    def _tags_mime(buf: bytes, pos: int, end: int, flags: int):
+        tags = mime_type = None
         if flags & FLAG_TAGS:
             count, pos = _number(buf, pos, end)
-            tags = set()
+            names = []
             for _ in range(count):
                 tag, pos = _string(buf, pos, end)
-                tags.add(tag)
+                names.append(tag)
+            tags = frozenset(names)
         if flags & FLAG_MIME_TYPE:
             mime_type, pos = _string(buf, pos, end)
-        if flags & FLAG_FILE_CONTENT:
-            file_name, pos = _string(buf, pos, end)
-            size, pos = _number(buf, pos, end)
-            stop = pos + size
-            if stop > end:
-                raise _Malformed(
-                    f"file content of {size} bytes runs past the end of the packet"
-                )
-            file_bytes = buf[pos:stop]
-            pos = stop
+        return tags, mime_type, pos
+
+    @staticmethod
+    def _route_parent(buf: bytes, pos: int, end: int, flags: int):
+        route_code = parent = None
         if flags & FLAG_ROUTE_CODE:
             route_code, pos = _string(buf, pos, end)
         if flags & FLAG_PARENT:
             parent, pos = _string(buf, pos, end)
         if pos != end:
-            raise _Malformed(f"{end - pos} bytes left over after the packet's fields")
-        return _new_event(
-            Event,
-            (
-                test_id,
-                STATUS_NAMES[flags & 7],
-                tags,
-                bool(flags & FLAG_RUNNABLE),
-                file_name,
-                file_bytes,
-                bool(flags & FLAG_EOF),
-                mime_type,
-                route_code,
-                timestamp,
-                parent,
-            ),
-        )
+            raise _Malformed(f"{end - pos} bytes left over after the fields")
+        return route_code, parent

@@ -8,6 +8,7 @@ as it needs; the status and ``eof`` go on the last of them.
 from __future__ import annotations
 
 import datetime
+import struct
 from typing import AbstractSet, Optional
 from zlib import crc32
 
@@ -26,15 +27,16 @@ from .wire import (
     STATUS_CODES,
     VERSION_2,
     encode_number,
-    number_size,
 )
 
-__all__ = ["EncodeError", "encode"]
+__all__ = ["EncodeError", "Encoder", "encode"]
 
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_UTC = datetime.timezone.utc
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
+_TS4 = struct.Struct(">II").pack
 _SIG = b"\xb3"
-# Room that the header and CRC can take besides the fields: signature, flags,
-# a length of up to 4 bytes, CRC.
+# Room the frame takes besides the fields: signature, flags, a length of up to
+# 4 bytes, CRC.
 _FRAME = 1 + 2 + 4 + 4
 
 
@@ -57,29 +59,192 @@ def _string(field: str, value) -> bytes:
 
 
 def _timestamp(value) -> bytes:
-    if not isinstance(value, datetime.datetime):
-        raise EncodeError(f"timestamp must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise EncodeError("timestamp must be timezone-aware (naive datetime given)")
+    """Seconds as 4 bytes, then nanoseconds as a number."""
+    if value.__class__ is not datetime.datetime or value.tzinfo is not _UTC:
+        if not isinstance(value, datetime.datetime):
+            raise EncodeError(
+                f"timestamp must be a datetime, not {type(value).__name__}"
+            )
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise EncodeError("timestamp must be timezone-aware (naive datetime given)")
     delta = value - _EPOCH
     seconds = delta.days * 86400 + delta.seconds
     if not 0 <= seconds <= MAX_SECONDS:
         raise EncodeError(f"timestamp {value.isoformat()} is outside 1970..2106")
-    return seconds.to_bytes(4, "big") + encode_number(delta.microseconds * 1000)
+    nanos = delta.microseconds * 1000
+    if nanos >= 0x400000:
+        return _TS4(seconds, nanos | 0xC0000000)
+    return seconds.to_bytes(4, "big") + encode_number(nanos)
 
 
 def _frame(flags: int, body: bytes) -> bytes:
-    # The length counts itself, so its own size decides the total.
-    size = 1 + 2 + 4 + len(body)
-    for width in (1, 2, 3):
-        if number_size(size + width) <= width:
-            size += width
-            break
+    """Signature, flags and length in front of ``body``, the CRC behind it."""
+    # The length counts itself, so its own width decides the total.
+    size = len(body) + 8
+    if size < 0x40:
+        head = _HEAD1(0xB3, flags, size)
+    elif size < 0x3FFF:
+        head = _HEAD2(0xB3, flags, (size + 1) | 0x4000)
     else:
-        size += 4
-    head = _SIG + flags.to_bytes(2, "big") + encode_number(size)
-    packet = head + body
-    return packet + crc32(packet).to_bytes(4, "big")
+        size += 2
+        head = _HEAD1(0xB3, flags, 0x80 | (size >> 16)) + (size & 0xFFFF).to_bytes(
+            2, "big"
+        )
+    return b"".join((head, body, _CRC(crc32(body, crc32(head)))))
+
+
+_HEAD1 = struct.Struct(">BHB").pack
+_HEAD2 = struct.Struct(">BHH").pack
+_CRC = struct.Struct(">I").pack
+# Entries kept in an encoder's memo of encoded strings before it starts over.
+_CACHE_LIMIT = 4096
+_BASE_FLAGS = {name: VERSION_2 | code for name, code in STATUS_CODES.items()}
+
+
+class Encoder:
+    """Encodes events, remembering the encoding of strings and tag sets it has seen.
+
+    Test runs repeat route codes, tags, mime types, file names and parent ids in
+    almost every packet; a writer that keeps one Encoder pays for each once.
+    """
+
+    def __init__(self, *, v2_only: bool = False) -> None:
+        self.v2_only = v2_only
+        self._strings: dict = {}  # str -> its length-prefixed UTF-8 form
+        self._tags: dict = {}  # frozenset -> the encoded TAGS field
+
+    def _string(self, field: str, value) -> bytes:
+        encoded = _string(field, value)
+        if len(self._strings) >= _CACHE_LIMIT:
+            self._strings.clear()
+        self._strings[value] = encoded
+        return encoded
+
+    def _tag_field(self, tags) -> bytes:
+        if isinstance(tags, (str, bytes)):
+            raise EncodeError("test_tags must be a set of str, not a single string")
+        try:
+            key = frozenset(tags)
+        except TypeError:
+            raise EncodeError("test_tags must be a set of str") from None
+        encoded = self._tags.get(key)
+        if encoded is None:
+            try:
+                names = sorted(key)
+            except TypeError:
+                raise EncodeError("test_tags must be a set of str") from None
+            encoded = encode_number(len(names)) + b"".join(
+                _string("test_tags", name) for name in names
+            )
+            if len(self._tags) >= _CACHE_LIMIT:
+                self._tags.clear()
+            self._tags[key] = encoded
+        return encoded
+
+    def encode(
+        self,
+        test_id: Optional[str] = None,
+        test_status: Optional[str] = None,
+        test_tags: Optional[AbstractSet[str]] = None,
+        runnable: bool = True,
+        file_name: Optional[str] = None,
+        file_bytes: Optional[bytes] = None,
+        eof: bool = False,
+        mime_type: Optional[str] = None,
+        route_code: Optional[str] = None,
+        timestamp: Optional[datetime.datetime] = None,
+        parent_test_id: Optional[str] = None,
+    ) -> bytes:
+        """Encode one event as one or more packets; see :func:`encode`."""
+        try:
+            flags = _BASE_FLAGS[test_status]
+        except (KeyError, TypeError):
+            raise EncodeError(
+                f"test_status {test_status!r} is not a known status"
+            ) from None
+        strings = self._strings
+        parts = []
+        if runnable:
+            flags |= FLAG_RUNNABLE
+        if eof:
+            flags |= FLAG_EOF
+        if timestamp is not None:
+            flags |= FLAG_TIMESTAMP
+            parts.append(_timestamp(timestamp))
+        if test_id is not None:
+            flags |= FLAG_TEST_ID
+            try:
+                parts.append(strings[test_id])
+            except (KeyError, TypeError):
+                parts.append(self._string("test_id", test_id))
+        if test_tags is not None:
+            flags |= FLAG_TAGS
+            parts.append(self._tag_field(test_tags))
+        if mime_type is not None:
+            flags |= FLAG_MIME_TYPE
+            try:
+                parts.append(strings[mime_type])
+            except (KeyError, TypeError):
+                parts.append(self._string("mime_type", mime_type))
+        after = []
+        if route_code is not None:
+            flags |= FLAG_ROUTE_CODE
+            try:
+                after.append(strings[route_code])
+            except (KeyError, TypeError):
+                after.append(self._string("route_code", route_code))
+        if parent_test_id is not None and not self.v2_only:
+            flags |= FLAG_PARENT
+            try:
+                after.append(strings[parent_test_id])
+            except (KeyError, TypeError):
+                after.append(self._string("parent_test_id", parent_test_id))
+        if file_bytes is None:
+            if file_name is not None:
+                raise EncodeError("file_name given without file_bytes")
+            parts.extend(after)
+            body = b"".join(parts)
+            if len(body) + _FRAME > MAX_PACKET:
+                raise EncodeError("the event's fields do not fit in one packet")
+            return _frame(flags, body)
+        if file_name is None:
+            raise EncodeError("file_bytes given without a file_name")
+        if not isinstance(file_bytes, (bytes, bytearray, memoryview)):
+            raise EncodeError(
+                f"file_bytes must be bytes, not {type(file_bytes).__name__}"
+            )
+        flags |= FLAG_FILE_CONTENT
+        try:
+            parts.append(strings[file_name])
+        except (KeyError, TypeError):
+            parts.append(self._string("file_name", file_name))
+        head = b"".join(parts)
+        after = b"".join(after)
+        content = bytes(file_bytes)
+        room = MAX_PACKET - _FRAME - len(head) - len(after) - 4
+        if len(content) <= room:
+            return _frame(
+                flags, b"".join((head, encode_number(len(content)), content, after))
+            )
+        if room < 1:
+            raise EncodeError("the event's fields leave no room for file_bytes")
+        # Too big for one packet: every chunk repeats the other fields; only the last
+        # carries the status and eof, so a reader sees the outcome after the content.
+        early = flags & ~(FLAG_EOF | 0x7)
+        packets = []
+        last = len(content) - room
+        for start in range(0, len(content), room):
+            chunk = content[start : start + room]
+            packets.append(
+                _frame(
+                    flags if start >= last else early,
+                    b"".join((head, encode_number(len(chunk)), chunk, after)),
+                )
+            )
+        return b"".join(packets)
+
+
+_ENCODER = Encoder()
 
 
 def encode(
@@ -100,81 +265,20 @@ def encode(
     """Encode one event as one or more packets.
 
     ``v2_only`` drops ``parent_test_id`` so strict pre-2.1 readers see plain v2.
-    Raises :class:`EncodeError` naming the offending field.
+    Raises :class:`EncodeError` naming the offending field, before producing a byte.
     """
-    try:
-        code = STATUS_CODES[test_status]
-    except (KeyError, TypeError):
-        raise EncodeError(
-            f"test_status {test_status!r} is not a known status"
-        ) from None
-    flags = VERSION_2 | code
-    # Fields before FILE, and fields after it, in wire order.
-    pre = []
-    post = []
-    if runnable:
-        flags |= FLAG_RUNNABLE
-    if eof:
-        flags |= FLAG_EOF
-    if timestamp is not None:
-        flags |= FLAG_TIMESTAMP
-        pre.append(_timestamp(timestamp))
-    if test_id is not None:
-        flags |= FLAG_TEST_ID
-        pre.append(_string("test_id", test_id))
-    if test_tags is not None:
-        if isinstance(test_tags, (str, bytes)):
-            raise EncodeError("test_tags must be a set of str, not a single string")
-        flags |= FLAG_TAGS
-        try:
-            tags = sorted(test_tags)
-        except TypeError:
-            raise EncodeError("test_tags must be a set of str") from None
-        pre.append(encode_number(len(tags)))
-        pre.extend(_string("test_tags", tag) for tag in tags)
-    if mime_type is not None:
-        flags |= FLAG_MIME_TYPE
-        pre.append(_string("mime_type", mime_type))
-    if file_bytes is not None:
-        if file_name is None:
-            raise EncodeError("file_bytes given without a file_name")
-        if not isinstance(file_bytes, (bytes, bytearray, memoryview)):
-            raise EncodeError(
-                f"file_bytes must be bytes, not {type(file_bytes).__name__}"
-            )
-        flags |= FLAG_FILE_CONTENT
-        name = _string("file_name", file_name)
-    elif file_name is not None:
-        raise EncodeError("file_name given without file_bytes")
-    if route_code is not None:
-        flags |= FLAG_ROUTE_CODE
-        post.append(_string("route_code", route_code))
-    if parent_test_id is not None and not v2_only:
-        flags |= FLAG_PARENT
-        post.append(_string("parent_test_id", parent_test_id))
-    head = b"".join(pre)
-    tail = b"".join(post)
-    if file_bytes is None:
-        if _FRAME + len(head) + len(tail) > MAX_PACKET:
-            raise EncodeError("the event's fields do not fit in one packet")
-        return _frame(flags, head + tail)
-    content = bytes(file_bytes)
-    room = MAX_PACKET - _FRAME - len(head) - len(tail) - len(name) - 4
-    if len(content) <= room:
-        return _frame(flags, head + name + encode_number(len(content)) + content + tail)
-    if room < 1:
-        raise EncodeError("the event's fields leave no room for file_bytes")
-    # Too big for one packet: every chunk repeats the other fields; only the last
-    # carries the status and eof, so a reader sees the outcome after the content.
-    early = flags & ~(FLAG_EOF | 0x7)
-    packets = []
-    last = len(content) - room
-    for start in range(0, len(content), room):
-        chunk = content[start : start + room]
-        packets.append(
-            _frame(
-                flags if start >= last else early,
-                head + name + encode_number(len(chunk)) + chunk + tail,
-            )
-        )
-    return b"".join(packets)
+    if v2_only:
+        parent_test_id = None
+    return _ENCODER.encode(
+        test_id,
+        test_status,
+        test_tags,
+        runnable,
+        file_name,
+        file_bytes,
+        eof,
+        mime_type,
+        route_code,
+        timestamp,
+        parent_test_id,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .encoder import encode
+from .encoder import Encoder
 from .result import StreamResult
 
 __all__ = ["StreamWriter", "binary_stream"]
@@ -27,6 +27,7 @@ class StreamWriter(StreamResult):
     def __init__(self, stream, *, flush: bool = True, v2_only: bool = False) -> None:
         self.stream = binary_stream(stream)
         self.v2_only = v2_only
+        self._encode = Encoder(v2_only=v2_only).encode
         self._write = self.stream.write
         self._flush = self.stream.flush if flush else None
 
@@ -45,7 +46,7 @@ class StreamWriter(StreamResult):
         parent_test_id=None,
     ) -> None:
         self._write(
-            encode(
+            self._encode(
                 test_id,
                 test_status,
                 test_tags,
@@ -57,7 +58,6 @@ class StreamWriter(StreamResult):
                 route_code,
                 timestamp,
                 parent_test_id,
-                v2_only=self.v2_only,
             )
         )
         if self._flush is not None:
