@@ -32,6 +32,7 @@ from .wire import (
 __all__ = ["EncodeError", "Encoder", "encode"]
 
 _UTC = datetime.timezone.utc
+_datetime = datetime.datetime
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _TS4 = struct.Struct(">II").pack
 _SIG = b"\xb3"
@@ -95,6 +96,8 @@ def _frame(flags: int, body: bytes) -> bytes:
 
 _HEAD1 = struct.Struct(">BHB").pack
 _HEAD2 = struct.Struct(">BHH").pack
+_LEN1 = struct.Struct(">B").pack
+_LEN2 = struct.Struct(">H").pack
 _CRC = struct.Struct(">I").pack
 # Entries kept in an encoder's memo of encoded strings before it starts over.
 _CACHE_LIMIT = 4096
@@ -114,7 +117,16 @@ class Encoder:
         self._tags: dict = {}  # frozenset -> the encoded TAGS field
 
     def _string(self, field: str, value) -> bytes:
-        encoded = _string(field, value)
+        """Encode a string not yet in the memo (most test ids), and remember it."""
+        encoded = None
+        if value.__class__ is str and value.isascii():
+            data = value.encode("ascii")
+            if len(data) < 0x40 and b"\x00" not in data:
+                encoded = _LEN1(len(data)) + data
+            elif len(data) < 0x4000 and b"\x00" not in data:
+                encoded = _LEN2(len(data) | 0x4000) + data
+        if encoded is None:
+            encoded = _string(field, value)
         if len(self._strings) >= _CACHE_LIMIT:
             self._strings.clear()
         self._strings[value] = encoded
@@ -170,7 +182,17 @@ class Encoder:
             flags |= FLAG_EOF
         if timestamp is not None:
             flags |= FLAG_TIMESTAMP
-            parts.append(_timestamp(timestamp))
+            if timestamp.__class__ is _datetime and timestamp.tzinfo is _UTC:
+                # The usual case, inline: an aware UTC datetime.
+                delta = timestamp - _EPOCH
+                seconds = delta.days * 86400 + delta.seconds
+                nanos = delta.microseconds * 1000
+                if nanos >= 0x400000 and 0 <= seconds <= MAX_SECONDS:
+                    parts.append(_TS4(seconds, nanos | 0xC0000000))
+                else:
+                    parts.append(_timestamp(timestamp))
+            else:
+                parts.append(_timestamp(timestamp))
         if test_id is not None:
             flags |= FLAG_TEST_ID
             try:
@@ -179,7 +201,10 @@ class Encoder:
                 parts.append(self._string("test_id", test_id))
         if test_tags is not None:
             flags |= FLAG_TAGS
-            parts.append(self._tag_field(test_tags))
+            field = None
+            if test_tags.__class__ is frozenset:
+                field = self._tags.get(test_tags)
+            parts.append(field or self._tag_field(test_tags))
         if mime_type is not None:
             flags |= FLAG_MIME_TYPE
             try:
@@ -204,7 +229,15 @@ class Encoder:
                 raise EncodeError("file_name given without file_bytes")
             parts.extend(after)
             body = b"".join(parts)
-            if len(body) + _FRAME > MAX_PACKET:
+            size = len(body) + 8
+            # The usual small packet, framed inline (see _frame).
+            if size < 0x40:
+                head = _HEAD1(0xB3, flags, size)
+                return b"".join((head, body, _CRC(crc32(body, crc32(head)))))
+            if size < 0x3FFF:
+                head = _HEAD2(0xB3, flags, (size + 1) | 0x4000)
+                return b"".join((head, body, _CRC(crc32(body, crc32(head)))))
+            if size - 8 + _FRAME > MAX_PACKET:
                 raise EncodeError("the event's fields do not fit in one packet")
             return _frame(flags, body)
         if file_name is None:
