@@ -35,10 +35,13 @@ from .wire import (
     STATUS_NAMES,
 )
 
-__all__ = ["Decoder", "PARSER_TEST_ID"]
+__all__ = ["Decoder", "PARSER_TEST_ID", "REPORT_LIMIT"]
 
 #: The test id of in-band parser-error reports (the name existing consumers know).
 PARSER_TEST_ID = "subunit.parser"
+
+#: Most bytes of a failed candidate copied into its ``Packet data`` report.
+REPORT_LIMIT = 1024
 
 _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -112,6 +115,31 @@ def _string(buf: bytes, pos: int, end: int):
         raise _Malformed(f"string at packet offset {pos} is not valid UTF-8") from None
 
 
+def _fields_fit(buf: bytes, pos: int, end: int, flags: int) -> bool:
+    """Whether the field lengths of a candidate add up to exactly its length."""
+    try:
+        if flags & FLAG_TIMESTAMP:
+            pos = _number(buf, pos + 4, end)[1]
+        for flag in (FLAG_TEST_ID, FLAG_TAGS, FLAG_MIME_TYPE, FLAG_FILE_CONTENT):
+            if not flags & flag:
+                continue
+            count = 1
+            if flag == FLAG_TAGS:
+                count, pos = _number(buf, pos, end)
+            for _ in range(count + (flag == FLAG_FILE_CONTENT)):
+                size, pos = _number(buf, pos, end)
+                pos += size
+                if pos > end:
+                    return False
+        for flag in (FLAG_ROUTE_CODE, FLAG_PARENT):
+            if flags & flag:
+                size, pos = _number(buf, pos, end)
+                pos += size
+    except _Malformed:
+        return False
+    return pos == end
+
+
 class Decoder:
     """Incremental v2/2.1 decoder.
 
@@ -176,6 +204,7 @@ class Decoder:
     def _scan(self, at_end: bool) -> List[Event]:
         buf = self._buf
         size = len(buf)
+        self._need = 0  # set again by _frame if a candidate must wait
         events: List[Event] = []
         append = events.append
         text_start = 0  # start of the non-subunit run not yet delivered
@@ -223,6 +252,20 @@ class Decoder:
                     continue
                 length, body = decided
                 flags = (buf[start + 1] << 8) | buf[start + 2]
+                if length > 0x3FFF and not _fields_fit(
+                    buf, body, start + length - 4, flags
+                ):
+                    # Checked before the CRC: a long candidate costs a CRC of up to
+                    # 4 MiB, and corrupt data can hold many overlapping ones.
+                    text_start = self._report(
+                        events,
+                        text_start,
+                        start,
+                        "fields do not fit the packet length",
+                        buf[start : start + length],
+                    )
+                    pos = start + 1
+                    continue
             stop = start + length
             crc_at = stop - 4
             if crc32(buf[start:crc_at]) != _CRC(buf, crc_at)[0]:
@@ -349,9 +392,6 @@ class Decoder:
                 self._held_size = len(self._buf)
         else:
             self._buf = b""
-            self._need = 0
-        if not self._held:
-            self._need = 0
         self._base += pos
         return events
 
@@ -419,6 +459,12 @@ class Decoder:
         if text_start < start:
             self._text(events, buf[text_start:start])
         offset = self._base + start
+        shown = ""
+        if len(packet) > REPORT_LIMIT:
+            # A diagnostic only (the bytes are delivered as data too): keep it small
+            # so overlapping long candidates cannot multiply memory.
+            shown = f"; first {REPORT_LIMIT} of its {len(packet)} bytes attached"
+            packet = packet[:REPORT_LIMIT]
         events.append(
             Event(
                 test_id=PARSER_TEST_ID,
@@ -433,7 +479,7 @@ class Decoder:
                 test_id=PARSER_TEST_ID,
                 test_status="fail",
                 file_name="Parser Error",
-                file_bytes=f"{why} (packet at stream offset {offset})".encode(),
+                file_bytes=f"{why} (packet at stream offset {offset}{shown})".encode(),
                 eof=True,
                 mime_type="text/plain;charset=utf8",
             )

@@ -46,8 +46,8 @@ def accepts_parent(result) -> bool:
     """True when ``result.status`` can be given ``parent_test_id``.
 
     A status method that names the parameter accepts it.  One that takes ``**kwargs``
-    accepts it too, unless it belongs to testtools, whose pass-through results forward
-    their keywords to targets that would reject it.
+    accepts it too, unless it is or derives from a testtools class: those forward
+    their keywords to targets (or a base ``status``) that would reject it.
     """
     status = getattr(result, "status", None)
     if status is None:
@@ -59,8 +59,10 @@ def accepts_parent(result) -> bool:
     if "parent_test_id" in params:
         return True
     has_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    module = type(result).__module__ or ""
-    return has_var_kw and not module.startswith("testtools")
+    from_testtools = any(
+        (cls.__module__ or "").startswith("testtools") for cls in type(result).__mro__
+    )
+    return has_var_kw and not from_testtools
 
 
 class WithholdParent:
