@@ -10,11 +10,16 @@ The API in brief::
     summary.wasSuccessful()
 """
 
+from .aggregate import Aggregator, Attachment, TestRecord
 from .decoder import PARSER_TEST_ID, Decoder
 from .encoder import EncodeError, encode
 from .event import Event, deliver
+from .failfast import FailFast
+from .fanout import FanOut
+from .merge import RoutePrefixer, merge_streams, prefix_route
 from .reader import decode_bytes, deliver_all, read_stream, read_stream_async
 from .result import StreamResult, accepts_parent, as_target
+from .routing import Router
 from .status import (
     FAILING_STATUSES,
     FINAL_STATUSES,
@@ -23,21 +28,34 @@ from .status import (
     is_failing,
     is_final,
 )
+from .summary import Summary
+from .tagging import Tagger
+from .timestamping import Timestamper
 from .writer import StreamWriter
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Aggregator",
+    "Attachment",
     "Decoder",
     "EncodeError",
     "Event",
     "FAILING_STATUSES",
     "FINAL_STATUSES",
+    "FailFast",
+    "FanOut",
     "INTERIM_STATUSES",
     "PARSER_TEST_ID",
+    "RoutePrefixer",
+    "Router",
     "STATUSES",
     "StreamResult",
     "StreamWriter",
+    "Summary",
+    "Tagger",
+    "TestRecord",
+    "Timestamper",
     "accepts_parent",
     "as_target",
     "decode_bytes",
@@ -46,6 +64,8 @@ __all__ = [
     "encode",
     "is_failing",
     "is_final",
+    "merge_streams",
+    "prefix_route",
     "read_stream",
     "read_stream_async",
 ]
