@@ -59,6 +59,7 @@ def implementation() -> str:
 
 def compare(tests: int, repeat: int) -> None:
     import subunit
+
     from subunit2 import StreamWriter, read_stream
 
     events = list(streams.events(tests))
