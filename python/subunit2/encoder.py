@@ -194,11 +194,17 @@ class Encoder:
             else:
                 parts.append(_timestamp(timestamp))
         if test_id is not None:
+            # Test ids rarely repeat often enough to be worth memoising.
             flags |= FLAG_TEST_ID
             try:
-                parts.append(strings[test_id])
-            except (KeyError, TypeError):
-                parts.append(self._string("test_id", test_id))
+                data = test_id.encode()
+            except (AttributeError, UnicodeEncodeError):
+                data = b"\x00"  # let _string say what is wrong
+            if len(data) < 0x40 and b"\x00" not in data:
+                parts.append(_LEN1(len(data)))
+                parts.append(data)
+            else:
+                parts.append(_string("test_id", test_id))
         if test_tags is not None:
             flags |= FLAG_TAGS
             field = None
