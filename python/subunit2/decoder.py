@@ -156,7 +156,7 @@ class Decoder:
         self._held: List[bytes] = []  # chunks gathered while awaiting a long packet
         self._held_size = 0
         self._need = 0  # bytes a waiting candidate needs before a decision
-        self._tail = b""  # last bytes delivered as text, for UTF-8 context
+        self._tail = b""  # up to 3 text bytes just before self._buf, for UTF-8 context
         self._closed = False
         self._second = -1  # cache of the last timestamp's whole second
         self._fields = (1970, 1, 1, 0, 0, 0)
@@ -208,6 +208,8 @@ class Decoder:
         events: List[Event] = []
         append = events.append
         text_start = 0  # start of the non-subunit run not yet delivered
+        packet_end = 0  # end of the last packet accepted in buf (0: none yet)
+        cached_second, calendar = self._second, self._fields  # timestamp cache
         pos = 0
         find = buf.find
         frame = self._frame
@@ -240,7 +242,7 @@ class Decoder:
                 except _Malformed as error:
                     why, end = error.args
                     text_start = self._report(
-                        events, text_start, start, why, buf[start:end]
+                        packet_end, events, text_start, start, why, buf[start:end]
                     )
                     pos = start + 1
                     continue
@@ -258,6 +260,7 @@ class Decoder:
                     # Checked before the CRC: a long candidate costs a CRC of up to
                     # 4 MiB, and corrupt data can hold many overlapping ones.
                     text_start = self._report(
+                        packet_end,
                         events,
                         text_start,
                         start,
@@ -270,7 +273,12 @@ class Decoder:
             crc_at = stop - 4
             if crc32(buf[start:crc_at]) != _CRC(buf, crc_at)[0]:
                 text_start = self._report(
-                    events, text_start, start, "bad checksum", buf[start:stop]
+                    packet_end,
+                    events,
+                    text_start,
+                    start,
+                    "bad checksum",
+                    buf[start:stop],
                 )
                 pos = start + 1
                 continue
@@ -298,13 +306,13 @@ class Decoder:
                         if micros == 1000000:
                             seconds += 1
                             micros = 0
-                    if seconds != self._second:
+                    if seconds != cached_second:
                         # Calendar fields of this second, worked out once per second.
-                        self._second = seconds
-                        self._fields = (
+                        cached_second = seconds
+                        calendar = (
                             _EPOCH + datetime.timedelta(seconds=seconds)
                         ).timetuple()[:6]
-                    timestamp = _datetime(*self._fields, micros, _UTC)
+                    timestamp = _datetime(*calendar, micros, _UTC)
                 if flags & FLAG_TEST_ID:
                     n = buf[at] if at < crc_at else 0x100
                     if n < 0x40:
@@ -373,18 +381,19 @@ class Decoder:
                 )
             except _Malformed as error:
                 text_start = self._report(
-                    events, text_start, start, str(error), buf[start:stop]
+                    packet_end, events, text_start, start, str(error), buf[start:stop]
                 )
                 pos = start + 1
                 continue
             if text_start < start:
                 self._text(events, buf[text_start:start])
-            self._tail = b""
             append(event)
-            text_start = pos = stop
+            text_start = pos = packet_end = stop
         # Deliver the finished run of text; keep an undecided candidate.
         if text_start < pos:
             self._text(events, buf[text_start:pos])
+        self._second, self._fields = cached_second, calendar
+        self._tail = self._before(buf, packet_end, pos)
         if pos < size:
             self._buf = buf[pos:]
             if self._need:
@@ -433,8 +442,14 @@ class Decoder:
             )
         return length, body
 
+    def _before(self, buf: bytes, packet_end: int, start: int) -> bytes:
+        """Up to 3 non-packet bytes that precede ``buf[start]``, for UTF-8 context."""
+        before = buf[max(packet_end, start - 3) : start]
+        if not packet_end and len(before) < 3:
+            before = (self._tail + before)[-3:]  # reaches back into earlier feeds
+        return before
+
     def _text(self, events: List[Event], data: bytes) -> None:
-        self._tail = (self._tail + data)[-3:] if len(data) < 3 else data[-3:]
         if self.non_subunit_name is not None:
             events.append(
                 _new_event(
@@ -445,7 +460,13 @@ class Decoder:
             )
 
     def _report(
-        self, events: List[Event], text_start: int, start: int, why: str, packet: bytes
+        self,
+        packet_end: int,
+        events: List[Event],
+        text_start: int,
+        start: int,
+        why: str,
+        packet: bytes,
     ) -> int:
         """A candidate at ``start`` failed: report it unless it is just UTF-8 text.
 
@@ -453,8 +474,7 @@ class Decoder:
         ends the run before it, so the report sits in stream order.
         """
         buf = self._buf
-        before = (self._tail + buf[max(text_start, start - 3) : start])[-3:]
-        if _inside_utf8(before):
+        if _inside_utf8(self._before(buf, packet_end, start)):
             return text_start
         if text_start < start:
             self._text(events, buf[text_start:start])
