@@ -2,68 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import testtools
+from recorders import FULL, FULL_PRE_21, OldRecorder, Recorder
 
-from subunit2 import StreamResult, decode_bytes, deliver_all
+from subunit2 import decode_bytes, deliver_all
 from subunit2.failfast import FailFast
-
-UTC = datetime.timezone.utc
-T0 = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-FULL = dict(
-    test_id="pkg.test_a",
-    test_status="fail",
-    test_tags={"slow"},
-    runnable=False,
-    file_name="traceback",
-    file_bytes=b"boom",
-    eof=True,
-    mime_type="text/plain",
-    route_code="0/1",
-    timestamp=T0,
-    parent_test_id="pkg.parent",
-)
-
-
-class Recorder(StreamResult):
-    def __init__(self, log=None):
-        self.log = [] if log is None else log
-        self.events = []
-
-    def startTestRun(self):
-        self.log.append("start")
-
-    def stopTestRun(self):
-        self.log.append("stop")
-
-    def status(self, **kwargs):
-        self.events.append(kwargs)
-        self.log.append(("status", kwargs["test_id"], kwargs["test_status"]))
-
-
-class OldRecorder(testtools.StreamResult):
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        kwargs = dict(locals())
-        del kwargs["self"]
-        self.events.append(kwargs)
 
 
 def test_fail_and_uxsuccess_are_reported_other_statuses_are_not():
@@ -93,10 +36,10 @@ def test_each_failing_test_is_reported_once_but_every_event_is_forwarded():
 
 def test_target_has_seen_the_failure_when_the_callback_runs():
     log = []
-    target = Recorder(log)
+    target = Recorder(log=log)
     ff = FailFast(target, lambda *args: log.append("on_failure"))
     ff.status(test_id="bad", test_status="fail")
-    assert log == [("status", "bad", "fail"), "on_failure"]
+    assert log == [("r", "status", "bad", "fail"), "on_failure"]
 
 
 def test_callback_can_stop_a_run_early():
@@ -152,10 +95,17 @@ def test_testtools_target_gets_everything_but_parent():
     summary = testtools.StreamSummary()
     ff = FailFast(old, lambda *args: None)
     ff.status(**FULL)
-    expected = {k: v for k, v in FULL.items() if k != "parent_test_id"}
-    assert old.events == [expected]
+    assert old.events == [FULL_PRE_21]
     ff = FailFast(summary, lambda *args: None)
     ff.startTestRun()
     ff.status(**FULL)
     ff.stopTestRun()
     assert not summary.wasSuccessful()
+
+
+def test_start_and_stop_are_forwarded():
+    target = Recorder()
+    ff = FailFast(target, lambda *args: None)
+    ff.startTestRun()
+    ff.stopTestRun()
+    assert target.log == [("r", "start"), ("r", "stop")]

@@ -2,74 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-
 import testtools
+from recorders import FULL, FULL_PRE_21, T0, OldRecorder, Recorder
 
-from subunit2 import StreamResult
 from subunit2.fanout import FanOut
-
-UTC = datetime.timezone.utc
-T0 = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-
-FULL = dict(
-    test_id="pkg.test_a",
-    test_status="fail",
-    test_tags={"slow", "db"},
-    runnable=False,
-    file_name="traceback",
-    file_bytes=b"boom",
-    eof=True,
-    mime_type="text/plain;charset=utf8",
-    route_code="0/1",
-    timestamp=T0,
-    parent_test_id="pkg.parent",
-)
-PRE_21 = {k: v for k, v in FULL.items() if k != "parent_test_id"}
-
-
-class Recorder(StreamResult):
-    """A 2.1 result that records every call, optionally into a shared log."""
-
-    def __init__(self, name="r", log=None):
-        self.name = name
-        self.log = [] if log is None else log
-        self.events = []
-
-    def startTestRun(self):
-        self.log.append((self.name, "start"))
-
-    def stopTestRun(self):
-        self.log.append((self.name, "stop"))
-
-    def status(self, **kwargs):
-        self.events.append(kwargs)
-        self.log.append((self.name, "status", kwargs.get("test_id")))
-
-
-class OldRecorder(testtools.StreamResult):
-    """A testtools (pre-2.1) result: passing parent_test_id would be a TypeError."""
-
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        kwargs = dict(locals())
-        del kwargs["self"]
-        self.events.append(kwargs)
 
 
 def test_every_call_reaches_every_target_in_target_order():
@@ -81,8 +17,8 @@ def test_every_call_reaches_every_target_in_target_order():
     assert log == [
         ("a", "start"),
         ("b", "start"),
-        ("a", "status", "t1"),
-        ("b", "status", "t1"),
+        ("a", "status", "t1", "success"),
+        ("b", "status", "t1", "success"),
         ("a", "stop"),
         ("b", "stop"),
     ]
@@ -120,7 +56,7 @@ def test_testtools_target_gets_everything_but_parent_while_21_target_gets_parent
     fan.startTestRun()
     fan.status(**FULL)
     fan.stopTestRun()
-    assert old.events == [PRE_21]
+    assert old.events == [FULL_PRE_21]
     assert new.events == [FULL]
 
 

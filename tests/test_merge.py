@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 import os
 import threading
 
 import pytest
 import testtools
+from recorders import FULL, FULL_PRE_21, OldRecorder, Recorder
 
 from subunit2 import StreamResult, StreamWriter, encode
 from subunit2.merge import RoutePrefixer, merge_streams, prefix_route
 
-UTC = datetime.timezone.utc
-T0 = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 WAIT = 5.0  # generous: only reached when something is broken
 
-FULL = dict(
-    test_id="pkg.test_a",
-    test_status="fail",
-    test_tags={"slow"},
-    runnable=False,
-    file_name="traceback",
-    file_bytes=b"boom",
-    eof=True,
-    mime_type="text/plain",
-    route_code="7",
-    timestamp=T0,
-    parent_test_id="pkg.parent",
-)
 
-
-class Collector(StreamResult):
+class Collector(Recorder):
     """Records events and the threads it was called from; signals per test id."""
 
     def __init__(self):
-        self.events = []
+        super().__init__()
         self.threads = set()
         self._seen = {}
         self._lock = threading.Lock()
@@ -47,7 +31,7 @@ class Collector(StreamResult):
 
     def status(self, **kwargs):
         self.threads.add(threading.get_ident())
-        self.events.append(kwargs)
+        super().status(**kwargs)
         if kwargs["test_id"] is not None:
             self.seen(kwargs["test_id"]).set()
 
@@ -60,29 +44,6 @@ class Collector(StreamResult):
             for e in self.events
             if e["test_id"] is None and e["route_code"] == route_code
         )
-
-
-class OldRecorder(testtools.StreamResult):
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        kwargs = dict(locals())
-        del kwargs["self"]
-        self.events.append(kwargs)
 
 
 def packets(*events):
@@ -167,14 +128,13 @@ def test_live_pipes_interleave_in_arrival_order_with_prefixed_route_codes():
 def test_every_field_survives_the_merge_and_only_route_code_changes():
     collector = Collector()
     merge_streams([io.BytesIO(), io.BytesIO(packets(FULL))], collector)
-    assert collector.events == [dict(FULL, route_code="1/7")]
+    assert collector.events == [dict(FULL, route_code="1/0/1")]
 
 
 def test_testtools_target_gets_everything_but_parent():
     old = OldRecorder()
     merge_streams([io.BytesIO(packets(FULL))], old)
-    expected = {k: v for k, v in FULL.items() if k != "parent_test_id"}
-    assert old.events == [dict(expected, route_code="0/7")]
+    assert old.events == [dict(FULL_PRE_21, route_code="0/0/1")]
 
 
 def test_testtools_stream_to_dict_sees_tests_from_each_input_apart():
@@ -297,6 +257,13 @@ def test_route_prefixer_prefixes_and_keeps_every_other_field():
     collector, old = Collector(), OldRecorder()
     RoutePrefixer(collector, 4).status(**FULL)
     RoutePrefixer(old, "w").status(**dict(FULL, route_code=None))
-    assert collector.events == [dict(FULL, route_code="4/7")]
-    expected = {k: v for k, v in FULL.items() if k != "parent_test_id"}
-    assert old.events == [dict(expected, route_code="w")]
+    assert collector.events == [dict(FULL, route_code="4/0/1")]
+    assert old.events == [dict(FULL_PRE_21, route_code="w")]
+
+
+def test_route_prefixer_forwards_start_and_stop():
+    target = Recorder()
+    prefixer = RoutePrefixer(target, 0)
+    prefixer.startTestRun()
+    prefixer.stopTestRun()
+    assert target.log == [("r", "start"), ("r", "stop")]

@@ -2,69 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 import testtools
+from recorders import FULL, FULL_PRE_21, OldRecorder, Recorder
 
-from subunit2 import StreamResult
 from subunit2.routing import Router
-
-UTC = datetime.timezone.utc
-T0 = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-FULL = dict(
-    test_id="pkg.test_a",
-    test_status="fail",
-    test_tags={"slow"},
-    runnable=False,
-    file_name="traceback",
-    file_bytes=b"boom",
-    eof=True,
-    mime_type="text/plain",
-    route_code="0/1",
-    timestamp=T0,
-    parent_test_id="pkg.parent",
-)
-
-
-class Recorder(StreamResult):
-    def __init__(self, name="r", log=None):
-        self.name = name
-        self.log = [] if log is None else log
-        self.events = []
-
-    def startTestRun(self):
-        self.log.append((self.name, "start"))
-
-    def stopTestRun(self):
-        self.log.append((self.name, "stop"))
-
-    def status(self, **kwargs):
-        self.events.append(kwargs)
-
-
-class OldRecorder(testtools.StreamResult):
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        kwargs = dict(locals())
-        del kwargs["self"]
-        self.events.append(kwargs)
 
 
 def routes(target):
@@ -169,9 +111,8 @@ def test_testtools_targets_get_everything_but_parent():
     router.add_prefix("0", old_zero, consume=True)
     router.status(**FULL)
     router.status(**dict(FULL, route_code="5"))
-    pre21 = {k: v for k, v in FULL.items() if k != "parent_test_id"}
-    assert old_zero.events == [dict(pre21, route_code="1")]
-    assert old_fallback.events == [dict(pre21, route_code="5")]
+    assert old_zero.events == [dict(FULL_PRE_21, route_code="1")]
+    assert old_fallback.events == [dict(FULL_PRE_21, route_code="5")]
 
 
 def test_splitting_a_merged_stream_into_testtools_summaries():

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime
 from typing import AbstractSet, Callable, List, Optional, Set, Tuple
 
-from .result import StreamResult, as_target
+from .result import Forwarder
 from .status import FAILING_STATUSES
 
 __all__ = ["FailFast"]
 
 
-class FailFast(StreamResult):
+class FailFast(Forwarder):
     """Forwards every event to ``target``; reports failing tests to ``on_failure``.
 
     ``on_failure(test_id, route_code)`` is called when a ``fail`` or ``uxsuccess``
@@ -31,8 +31,7 @@ class FailFast(StreamResult):
     def __init__(
         self, target, on_failure: Callable[[Optional[str], Optional[str]], object]
     ) -> None:
-        self.target = target
-        self._target = as_target(target)
+        super().__init__(target)
         self.on_failure = on_failure
         #: (route_code, test_id) of every failing test reported so far, in order.
         self.failures: List[Tuple[Optional[str], Optional[str]]] = []
@@ -47,9 +46,6 @@ class FailFast(StreamResult):
         self.failures = []
         self._seen = set()
         self._target.startTestRun()
-
-    def stopTestRun(self) -> None:
-        self._target.stopTestRun()
 
     def status(
         self,

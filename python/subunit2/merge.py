@@ -25,7 +25,7 @@ import threading
 from typing import AbstractSet, Callable, Iterable, List, Optional, Union
 
 from .decoder import Decoder
-from .result import StreamResult, as_target
+from .result import Forwarder, as_target
 
 __all__ = ["RoutePrefixer", "merge_streams", "prefix_route"]
 
@@ -45,7 +45,7 @@ def prefix_route(prefix: Union[int, str], route_code: Optional[str]) -> str:
     return f"{head}/{route_code}" if route_code else head
 
 
-class RoutePrefixer(StreamResult):
+class RoutePrefixer(Forwarder):
     """Forwards every event to ``target`` with its route code behind ``prefix``.
 
     The in-process counterpart of :func:`merge_streams`: give each source its own
@@ -53,15 +53,8 @@ class RoutePrefixer(StreamResult):
     """
 
     def __init__(self, target, prefix: Union[int, str]) -> None:
-        self.target = target
+        super().__init__(target)
         self.prefix = str(prefix)
-        self._target = as_target(target)
-
-    def startTestRun(self) -> None:
-        self._target.startTestRun()
-
-    def stopTestRun(self) -> None:
-        self._target.stopTestRun()
 
     def status(
         self,

@@ -13,7 +13,13 @@ import datetime
 import inspect
 from typing import AbstractSet, Optional
 
-__all__ = ["StreamResult", "accepts_parent", "as_target", "WithholdParent"]
+__all__ = [
+    "StreamResult",
+    "Forwarder",
+    "accepts_parent",
+    "as_target",
+    "WithholdParent",
+]
 
 
 class StreamResult:
@@ -90,3 +96,54 @@ def as_target(result):
     if isinstance(result, (StreamResult, WithholdParent)) or accepts_parent(result):
         return result
     return WithholdParent(result)
+
+
+class Forwarder(StreamResult):
+    """Base for a result that passes every call on to one ``target``.
+
+    ``target`` is kept as given (the :attr:`target` attribute); calls go to
+    ``as_target(target)``, kept as ``_target``, so a pre-2.1 result never gets
+    ``parent_test_id``.  ``startTestRun``, ``stopTestRun`` and ``status`` are
+    forwarded unchanged.  A subclass overrides only what it changes; an override of
+    ``status`` keeps the explicit signature and calls ``self._target.status(...)``
+    with every field by keyword, which is the fastest way on the per-event path.
+    """
+
+    def __init__(self, target) -> None:
+        #: The result as given.
+        self.target = target
+        self._target = as_target(target)
+
+    def startTestRun(self) -> None:
+        self._target.startTestRun()
+
+    def stopTestRun(self) -> None:
+        self._target.stopTestRun()
+
+    def status(
+        self,
+        test_id: Optional[str] = None,
+        test_status: Optional[str] = None,
+        test_tags: Optional[AbstractSet[str]] = None,
+        runnable: bool = True,
+        file_name: Optional[str] = None,
+        file_bytes: Optional[bytes] = None,
+        eof: bool = False,
+        mime_type: Optional[str] = None,
+        route_code: Optional[str] = None,
+        timestamp: Optional[datetime.datetime] = None,
+        parent_test_id: Optional[str] = None,
+    ) -> None:
+        self._target.status(
+            test_id=test_id,
+            test_status=test_status,
+            test_tags=test_tags,
+            runnable=runnable,
+            file_name=file_name,
+            file_bytes=file_bytes,
+            eof=eof,
+            mime_type=mime_type,
+            route_code=route_code,
+            timestamp=timestamp,
+            parent_test_id=parent_test_id,
+        )

@@ -26,13 +26,13 @@ from __future__ import annotations
 import datetime
 from typing import AbstractSet, Dict, FrozenSet, Iterable, Optional, Tuple
 
-from .result import StreamResult, as_target
+from .result import Forwarder
 from .status import FINAL_STATUSES
 
 __all__ = ["Tagger"]
 
 
-class Tagger(StreamResult):
+class Tagger(Forwarder):
     """Forwards every event to ``target`` with ``add`` tags added, ``remove`` removed.
 
     A tag may not be in both ``add`` and ``remove`` (``ValueError``): the intent
@@ -50,8 +50,7 @@ class Tagger(StreamResult):
         both = self.add & self.remove
         if both:
             raise ValueError(f"tags both added and removed: {sorted(both)}")
-        self.target = target
-        self._target = as_target(target)
+        super().__init__(target)
         # Last tag set sent on per test in flight; only needed when adding.
         self._last: Dict[Tuple[Optional[str], str], FrozenSet[str]] = {}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from typing import AbstractSet, Callable, Optional
 
-from .result import StreamResult, as_target
+from .result import Forwarder
 
 __all__ = ["Timestamper", "utc_now"]
 
@@ -21,7 +21,7 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-class Timestamper(StreamResult):
+class Timestamper(Forwarder):
     """Forwards every event to ``target``, filling in ``timestamp`` when it is None.
 
     ``clock`` is called once per unstamped event and must return an aware UTC
@@ -32,15 +32,8 @@ class Timestamper(StreamResult):
     def __init__(
         self, target, clock: Optional[Callable[[], datetime.datetime]] = None
     ) -> None:
-        self.target = target
-        self._target = as_target(target)
+        super().__init__(target)
         self.clock: Callable[[], datetime.datetime] = clock or utc_now
-
-    def startTestRun(self) -> None:
-        self._target.startTestRun()
-
-    def stopTestRun(self) -> None:
-        self._target.stopTestRun()
 
     def status(
         self,
