@@ -13,7 +13,7 @@ from recorders import FULL, FULL_PRE_21, OldRecorder, Recorder
 from subunit2 import StreamResult, StreamWriter, encode
 from subunit2.merge import RoutePrefixer, merge_streams, prefix_route
 
-WAIT = 5.0  # generous: only reached when something is broken
+WAIT = 30.0  # generous: only reached when something is broken
 
 
 class Collector(Recorder):

@@ -109,7 +109,7 @@ def _pipe_writer(fd, data, rng, gate=None, outcome=None):
         pos = 0
         while pos < len(data):
             if gate is not None and pos == gate[0]:
-                opened = gate[1].wait(5)
+                opened = gate[1].wait(30)
                 if outcome is not None:
                     outcome.append(opened)
                 if not opened:
