@@ -97,6 +97,7 @@ def _frame(flags: int, body: bytes) -> bytes:
 _HEAD1 = struct.Struct(">BHB").pack
 _HEAD2 = struct.Struct(">BHH").pack
 _LEN1 = struct.Struct(">B").pack
+_SIZE1 = tuple(bytes((n,)) for n in range(0x40))  # 1-byte numbers
 _LEN2 = struct.Struct(">H").pack
 _CRC = struct.Struct(">I").pack
 # Entries kept in an encoder's memo of encoded strings before it starts over.
@@ -133,24 +134,26 @@ class Encoder:
         return encoded
 
     def _tag_field(self, tags) -> bytes:
+        """Encode a TAGS field not yet memoised, and remember it under its key.
+
+        Sets are keyed by ``tuple(tags)`` (cheaper than building a frozenset; an
+        equal set iterated in another order just takes a second entry), frozensets
+        by themselves, since their hash is cached and decoded events share them.
+        """
         if isinstance(tags, (str, bytes)):
             raise EncodeError("test_tags must be a set of str, not a single string")
         try:
-            key = frozenset(tags)
+            names = sorted(tags)
         except TypeError:
             raise EncodeError("test_tags must be a set of str") from None
-        encoded = self._tags.get(key)
-        if encoded is None:
-            try:
-                names = sorted(key)
-            except TypeError:
-                raise EncodeError("test_tags must be a set of str") from None
-            encoded = encode_number(len(names)) + b"".join(
-                _string("test_tags", name) for name in names
-            )
+        encoded = encode_number(len(names)) + b"".join(
+            _string("test_tags", name) for name in names
+        )
+        cls = tags.__class__
+        if cls is set or cls is frozenset:
             if len(self._tags) >= _CACHE_LIMIT:
                 self._tags.clear()
-            self._tags[key] = encoded
+            self._tags[tags if cls is frozenset else tuple(tags)] = encoded
         return encoded
 
     def encode(
@@ -200,16 +203,21 @@ class Encoder:
                 data = test_id.encode()
             except (AttributeError, UnicodeEncodeError):
                 data = b"\x00"  # let _string say what is wrong
-            if len(data) < 0x40 and b"\x00" not in data:
-                parts.append(_LEN1(len(data)))
-                parts.append(data)
-            else:
+            size = len(data)
+            if b"\x00" in data or size >= 0x4000:
                 parts.append(_string("test_id", test_id))
+            else:
+                parts.append(_SIZE1[size] if size < 0x40 else _LEN2(size | 0x4000))
+                parts.append(data)
         if test_tags is not None:
             flags |= FLAG_TAGS
-            field = None
-            if test_tags.__class__ is frozenset:
+            cls = test_tags.__class__
+            if cls is frozenset:
                 field = self._tags.get(test_tags)
+            elif cls is set:
+                field = self._tags.get(tuple(test_tags))
+            else:
+                field = None
             parts.append(field or self._tag_field(test_tags))
         if mime_type is not None:
             flags |= FLAG_MIME_TYPE
