@@ -267,3 +267,23 @@ def test_deliver_all_replays_every_field():
     recorder = Recorder()
     deliver_all(SAMPLE_EVENTS, recorder)
     assert recorder.events == SAMPLE_EVENTS
+
+
+def test_read_stream_waits_on_a_non_blocking_pipe_instead_of_stopping():
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    first, second = encode(test_id="first"), encode(test_id="second")
+
+    def produce():
+        with os.fdopen(write_fd, "wb", buffering=0) as sink:
+            sink.write(first)
+            time.sleep(0.05)  # the reader finds the pipe empty, not closed
+            sink.write(second)
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    recorder = Recorder()
+    with os.fdopen(read_fd, "rb", buffering=0) as source:
+        read_stream(source, recorder)
+    writer.join()
+    assert [e.test_id for e in recorder.events] == ["first", "second"]

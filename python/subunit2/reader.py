@@ -8,6 +8,8 @@ calls ``startTestRun``/``stopTestRun``: the caller brackets the run.
 
 from __future__ import annotations
 
+import select
+import time
 from typing import Iterable, List, Optional
 
 from .decoder import Decoder
@@ -67,7 +69,8 @@ def read_stream(
     """Decode everything ``source`` yields into ``result``, until end of file.
 
     Each read returns as soon as some bytes are available, so a live pipe is decoded
-    as it arrives.  A text stream's underlying binary buffer is used.
+    as it arrives; a non-blocking source is waited on when it has nothing ready.
+    A text stream's underlying binary buffer is used.
     """
     read = _reader(source)
     target = as_target(result)
@@ -75,12 +78,23 @@ def read_stream(
         decoder = Decoder(non_subunit_name)
     while True:
         data = read(read_size)
+        if data is None:  # a non-blocking source with nothing ready yet
+            _wait_readable(source)
+            continue
         if not data:
             break
         events = decoder.feed(data)
         if events:
             deliver_all(events, target)
     deliver_all(decoder.close(), target)
+
+
+def _wait_readable(source) -> None:
+    source = getattr(source, "buffer", source)
+    try:
+        select.select([source], [], [])
+    except (OSError, TypeError, ValueError):
+        time.sleep(0.01)  # no selectable descriptor: poll
 
 
 async def read_stream_async(
