@@ -21,6 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
+	@echo "An example run (one test fails on purpose), streamed through the toolkit:"
 	$(BIN)/python examples/emit_example_run.py \
 	  | $(BIN)/subunit2json | $(BIN)/json2subunit \
 	  | $(BIN)/python examples/summarise.py --exit-zero
