@@ -12,6 +12,7 @@ import datetime
 import testtools
 
 from subunit2 import StreamResult
+from subunit2.event import Event
 
 __all__ = ["FULL", "FULL_PRE_21", "OldRecorder", "Recorder", "T0", "UTC"]
 
@@ -90,3 +91,8 @@ class OldRecorder(testtools.StreamResult):
         kwargs = dict(locals())
         del kwargs["self"]
         self.events.append(kwargs)
+
+
+def events_of(recorder) -> list:
+    """A recorder's calls as :class:`~subunit2.event.Event` values, for comparing."""
+    return [Event(**kwargs) for kwargs in recorder.events]

@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
-import testtools
 from hypothesis import given
 from hypothesis import strategies as st
+from recorders import OldRecorder, events_of
 from strategies import Recorder, ev_bytes, events, merge_text
 
 from subunit2 import (
@@ -215,47 +215,11 @@ def test_non_subunit_name_names_the_non_subunit_data():
     assert b"".join(e.file_bytes for e in text) == b"starting \xff\xfe\nchatter\ndone\n"
 
 
-class OldStyleRecorder(testtools.StreamResult):
-    """A testtools (pre-2.1) result: status() takes no parent_test_id."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls = []
-
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        self.calls.append(
-            dict(
-                test_id=test_id,
-                test_status=test_status,
-                test_tags=test_tags,
-                runnable=runnable,
-                file_name=file_name,
-                file_bytes=file_bytes,
-                eof=eof,
-                mime_type=mime_type,
-                route_code=route_code,
-                timestamp=timestamp,
-            )
-        )
-
-
 def test_read_stream_withholds_the_parent_from_a_testtools_result():
-    old = OldStyleRecorder()
+    old = OldRecorder()
     read_stream(io.BytesIO(SAMPLE), old, non_subunit_name=None)
     expected = [e._replace(parent_test_id=None) for e in SAMPLE_EVENTS]
-    assert [Event(**call) for call in old.calls] == expected
+    assert events_of(old) == expected
 
 
 def test_read_stream_gives_the_parent_to_a_2_1_result():

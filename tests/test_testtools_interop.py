@@ -11,6 +11,7 @@ import unittest
 import testtools
 from hypothesis import given
 from hypothesis import strategies as st
+from recorders import OldRecorder, events_of
 from strategies import Recorder, ev_bytes, events, normal
 
 from subunit2 import Event, StreamWriter, decode_bytes, read_stream
@@ -61,64 +62,16 @@ def run_sample_through(target):
         result.stopTestRun()
 
 
-class ToolsRecorder(testtools.StreamResult):
-    """A testtools result (no parent_test_id) that keeps every call."""
-
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-    ):
-        super().status(
-            test_id=test_id,
-            test_status=test_status,
-            test_tags=test_tags,
-            runnable=runnable,
-            file_name=file_name,
-            file_bytes=file_bytes,
-            eof=eof,
-            mime_type=mime_type,
-            route_code=route_code,
-            timestamp=timestamp,
-        )
-        self.events.append(
-            Event(
-                test_id,
-                test_status,
-                test_tags,
-                runnable,
-                file_name,
-                file_bytes,
-                eof,
-                mime_type,
-                route_code,
-                timestamp,
-            )
-        )
-
-
 # --- testtools writes through StreamWriter -----------------------------------------
 
 
 def test_a_unittest_run_through_extended_to_stream_decorator_decodes_exactly():
     sink = io.BytesIO()
-    recorder = ToolsRecorder()
+    recorder = OldRecorder()
     run_sample_through(testtools.CopyStreamResult([StreamWriter(sink), recorder]))
     decoded = decode_bytes(sink.getvalue())
-    assert decoded == recorder.events
-    assert recorder.events, "the run produced no events"
+    assert decoded == events_of(recorder)
+    assert events_of(recorder), "the run produced no events"
 
 
 def test_a_unittest_run_written_here_has_each_tests_outcome():
@@ -160,7 +113,7 @@ def test_a_unittest_run_reads_back_into_stream_summary_like_the_original():
 @given(st.lists(events(parent=False, max_file_size=32), max_size=8))
 def test_timestamping_stream_result_writes_through_stream_writer(batch):
     sink = io.BytesIO()
-    recorder = ToolsRecorder()
+    recorder = OldRecorder()
     stamped = testtools.TimestampingStreamResult(
         testtools.CopyStreamResult([StreamWriter(sink), recorder])
     )
@@ -171,7 +124,7 @@ def test_timestamping_stream_result_writes_through_stream_writer(batch):
         stamped.status(**kwargs)
     stamped.stopTestRun()
     decoded = decode_bytes(sink.getvalue())
-    assert decoded == recorder.events
+    assert decoded == events_of(recorder)
     assert all(e.timestamp is not None for e in decoded)
 
 
@@ -214,25 +167,25 @@ def test_testtools_results_do_not_take_a_parent():
         testtools.StreamSummary(),
         testtools.StreamToDict(lambda test: None),
         testtools.CopyStreamResult([]),
-        ToolsRecorder(),
+        OldRecorder(),
     ):
         assert not accepts_parent(result), type(result).__name__
         assert accepts_parent(as_target(result)), type(result).__name__
 
 
 def test_a_recording_testtools_result_gets_everything_but_the_parent():
-    recorder = ToolsRecorder()
+    recorder = OldRecorder()
     read_stream(io.BytesIO(SUBTEST_STREAM), recorder)
     expected = [Event(file_name="stdout", file_bytes=b"log\n")]
     expected += [e._replace(parent_test_id=None) for e in SUBTESTS]
-    assert recorder.events == expected
+    assert events_of(recorder) == expected
 
 
 @given(st.lists(events(max_file_size=32), max_size=8))
 def test_any_stream_reaches_a_testtools_result_minus_parents(batch):
-    recorder = ToolsRecorder()
+    recorder = OldRecorder()
     read_stream(io.BytesIO(b"".join(ev_bytes(e) for e in batch)), recorder)
-    assert [normal(e) for e in recorder.events] == [
+    assert [normal(e) for e in events_of(recorder)] == [
         normal(e._replace(parent_test_id=None)) for e in batch
     ]
 
@@ -281,10 +234,10 @@ def test_copy_stream_result_forwards_to_testtools_results_without_a_parent():
     # CopyStreamResult takes **kwargs and forwards them; read_stream must still
     # withhold the parent, or the StreamSummary behind it would raise TypeError.
     summary = testtools.StreamSummary()
-    recorder = ToolsRecorder()
+    recorder = OldRecorder()
     fan = testtools.CopyStreamResult([summary, recorder])
     fan.startTestRun()
     read_stream(io.BytesIO(SUBTEST_STREAM), fan)
     fan.stopTestRun()
-    assert len(recorder.events) == len(SUBTESTS) + 1
+    assert len(events_of(recorder)) == len(SUBTESTS) + 1
     assert summary.testsRun == len({e.test_id for e in SUBTESTS if e.test_status})
