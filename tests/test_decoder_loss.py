@@ -35,6 +35,7 @@ from strategies import (
 )
 
 from subunit2 import Decoder, Event, decode_bytes, encode
+from subunit2.decoder import REPORT_LIMIT
 
 CHUNK = 65536
 
@@ -612,9 +613,19 @@ def test_overlapping_long_candidates_do_not_multiply_memory():
     assert peak <= SPEC_MAX_PACKET + 4 * len(stream)
 
 
+def _claiming_a_file(length: int) -> bytes:
+    """A header whose one field, file content, fills a claimed ``length`` exactly.
+
+    Nothing in its first bytes shows it to be wrong, so only its CRC can decide.
+    """
+    content = length - (1 + 2 + len(spec_number(length)) + 1 + 3 + 4)
+    flags = (SPEC_VERSION | SPEC_FLAGS["file"]).to_bytes(2, "big")
+    return b"\xb3" + flags + spec_number(length) + b"\x00" + spec_number(content)
+
+
 def test_a_4mb_candidate_delays_the_decision_only_until_its_bytes_arrive():
     length = 4000000
-    header = _claiming(length)
+    header = _claiming_a_file(length)
     text = b"plain text while we wait\n" * 3000
     decoder = Decoder()
     fed = [b"\n", header]
@@ -634,3 +645,40 @@ def test_a_4mb_candidate_delays_the_decision_only_until_its_bytes_arrive():
     assert reconstruct(found) == stream
     # From here on, nothing waits: text is delivered as it comes.
     assert decoder.feed(b"next\n") == [Event(file_name="stdout", file_bytes=b"next\n")]
+
+
+def test_a_stray_signature_in_live_text_is_judged_within_the_report_window():
+    # "ó" is C3 B3 in UTF-8; "pasó el" gives B3 20 65 6C, a v2 header claiming
+    # 11296 bytes.  Its first REPORT_LIMIT bytes already show that its fields
+    # cannot fill that length, so the packet after it is not held back for 11 KB.
+    line = "el test falló. Luego pasó el siguiente\n".encode()
+    filler = b"-" * REPORT_LIMIT
+    decoder = Decoder()
+    found = decoder.feed(line) + decoder.feed(filler) + decoder.feed(GOOD)
+    assert packets_of(found) == [Event(test_id="good", test_status="success")]
+    stream = line + filler + GOOD
+    assert reconstruct(found) == stream
+    assert reports_of(found, stream) == []  # inside UTF-8 text: just text
+
+
+def test_a_plausible_candidate_still_waits_for_its_bytes():
+    # The other side of the early verdict: a header whose fields could fill its
+    # length is never given up before its CRC can be checked.
+    header = _claiming_a_file(20000)
+    decoder = Decoder()
+    assert decoder.feed(header + b"-" * 5000 + GOOD) == []
+
+
+def test_an_early_verdict_is_the_same_however_the_stream_is_cut():
+    # A candidate condemned by its first bytes gets the same report whether it is
+    # judged early (cut into small reads) or with everything in hand.
+    bad = _claiming(50000) + b"\x00" * (REPORT_LIMIT + 100)
+    stream = b"log\n" + bad + GOOD
+    whole = decode_bytes(stream)
+    for step in (1, 7, 64, REPORT_LIMIT, 1000):
+        cut = decode_chunks(stream, range(step, len(stream), step))
+        assert [e for e in cut if e.test_id] == [e for e in whole if e.test_id]
+        assert reconstruct(cut) == stream
+    (error,) = [e.file_bytes for e in whole if e.file_name == "Parser Error"]
+    assert b"fields do not fit" in error
+    assert f"first {REPORT_LIMIT} of its 50000 bytes".encode() in error

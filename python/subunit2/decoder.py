@@ -40,8 +40,14 @@ __all__ = ["Decoder", "PARSER_TEST_ID", "REPORT_LIMIT"]
 #: The test id of in-band parser-error reports (the name existing consumers know).
 PARSER_TEST_ID = "subunit.parser"
 
-#: Most bytes of a failed candidate copied into its ``Packet data`` report.
-REPORT_LIMIT = 1024
+#: Most bytes of a failed candidate copied into its ``Packet data`` report.  A
+#: candidate claiming more is also judged early on this many of its bytes: when they
+#: already show that its fields cannot fill its length, it fails without waiting for
+#: the rest, so a stray 0xB3 in text cannot hold back the stream for megabytes.
+REPORT_LIMIT = 256
+
+#: The reason given whenever a candidate's first bytes show its fields cannot fit.
+_NO_FIT = "fields do not fit the packet length"
 
 _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -115,29 +121,68 @@ def _string(buf: bytes, pos: int, end: int):
         raise _Malformed(f"string at packet offset {pos} is not valid UTF-8") from None
 
 
-def _fields_fit(buf: bytes, pos: int, end: int, flags: int) -> bool:
-    """Whether the field lengths of a candidate add up to exactly its length."""
+class _Undecided(Exception):
+    """Deciding needs bytes that have not arrived."""
+
+
+def _length_at(buf: bytes, pos: int, end: int, avail: int):
+    """A number at ``pos`` read from bytes before ``avail``; returns (value, next)."""
+    if pos >= end:
+        raise _Malformed("field past the end")
+    if pos >= avail:
+        raise _Undecided
+    stop = pos + (buf[pos] >> 6) + 1
+    if stop > end:
+        raise _Malformed("field past the end")
+    if stop > avail:
+        raise _Undecided
+    return int.from_bytes(buf[pos:stop], "big") & (
+        (1 << (8 * (stop - pos) - 2)) - 1
+    ), stop
+
+
+def _fields_fit(
+    buf: bytes, pos: int, end: int, flags: int, avail: int
+) -> Optional[bool]:
+    """Whether a candidate's field lengths add up to exactly its length.
+
+    Only bytes before ``avail`` are read: False when they already show a field
+    running past ``end`` or the fields ending short of it, None when deciding needs
+    later bytes, True when the lengths fit.  Contents (UTF-8, NUL) are not checked.
+    """
     try:
         if flags & FLAG_TIMESTAMP:
-            pos = _number(buf, pos + 4, end)[1]
+            pos = _length_at(buf, pos + 4, end, avail)[1]
         for flag in (FLAG_TEST_ID, FLAG_TAGS, FLAG_MIME_TYPE, FLAG_FILE_CONTENT):
             if not flags & flag:
                 continue
             count = 1
             if flag == FLAG_TAGS:
-                count, pos = _number(buf, pos, end)
+                count, pos = _length_at(buf, pos, end, avail)
             for _ in range(count + (flag == FLAG_FILE_CONTENT)):
-                size, pos = _number(buf, pos, end)
+                size, pos = _length_at(buf, pos, end, avail)
                 pos += size
                 if pos > end:
                     return False
         for flag in (FLAG_ROUTE_CODE, FLAG_PARENT):
             if flags & flag:
-                size, pos = _number(buf, pos, end)
+                size, pos = _length_at(buf, pos, end, avail)
                 pos += size
     except _Malformed:
         return False
+    except _Undecided:
+        return None
     return pos == end
+
+
+def _judged_early(buf: bytes, start: int, body: int, length: int, flags: int) -> bool:
+    """True when the candidate's first REPORT_LIMIT bytes show its fields cannot fit.
+
+    The verdict depends on those bytes only, so it is the same however the stream
+    was cut into reads; a failed candidate it condemns is always reported as _NO_FIT.
+    """
+    window = start + min(length, REPORT_LIMIT)
+    return _fields_fit(buf, body, start + length - 4, flags, window) is False
 
 
 class Decoder:
@@ -240,9 +285,15 @@ class Decoder:
                 try:
                     decided = frame(buf, start, size, at_end)
                 except _Malformed as error:
-                    why, end = error.args
+                    why, end, claimed = error.args
                     text_start = self._report(
-                        packet_end, events, text_start, start, why, buf[start:end]
+                        packet_end,
+                        events,
+                        text_start,
+                        start,
+                        why,
+                        buf[start:end],
+                        claimed,
                     )
                     pos = start + 1
                     continue
@@ -254,9 +305,8 @@ class Decoder:
                     continue
                 length, body = decided
                 flags = (buf[start + 1] << 8) | buf[start + 2]
-                if length > 0x3FFF and not _fields_fit(
-                    buf, body, start + length - 4, flags
-                ):
+                end = start + length - 4
+                if length > 0x3FFF and not _fields_fit(buf, body, end, flags, end):
                     # Checked before the CRC: a long candidate costs a CRC of up to
                     # 4 MiB, and corrupt data can hold many overlapping ones.
                     text_start = self._report(
@@ -264,21 +314,21 @@ class Decoder:
                         events,
                         text_start,
                         start,
-                        "fields do not fit the packet length",
+                        _NO_FIT,
                         buf[start : start + length],
+                        length,
                     )
                     pos = start + 1
                     continue
             stop = start + length
             crc_at = stop - 4
             if crc32(buf[start:crc_at]) != _CRC(buf, crc_at)[0]:
+                if _judged_early(buf, start, body, length, flags):
+                    why = _NO_FIT
+                else:
+                    why = "bad checksum"
                 text_start = self._report(
-                    packet_end,
-                    events,
-                    text_start,
-                    start,
-                    "bad checksum",
-                    buf[start:stop],
+                    packet_end, events, text_start, start, why, buf[start:stop], length
                 )
                 pos = start + 1
                 continue
@@ -380,8 +430,12 @@ class Decoder:
                     ),
                 )
             except _Malformed as error:
+                if _judged_early(buf, start, body, length, flags):
+                    why = _NO_FIT
+                else:
+                    why = str(error)
                 text_start = self._report(
-                    packet_end, events, text_start, start, str(error), buf[start:stop]
+                    packet_end, events, text_start, start, why, buf[start:stop], length
                 )
                 pos = start + 1
                 continue
@@ -416,7 +470,7 @@ class Decoder:
             if not at_end:
                 return None
             if start + 1 < size and buf[start + 1] & 0xF0 == 0x20:
-                raise _Malformed("truncated packet header", size)
+                raise _Malformed("truncated packet header", size, None)
             return False
         if buf[start + 1] & 0xF0 != 0x20:
             return False
@@ -426,19 +480,27 @@ class Decoder:
         if body > size:
             if not at_end:
                 return None
-            raise _Malformed("truncated packet header", size)
+            raise _Malformed("truncated packet header", size, None)
         length = int.from_bytes(buf[start + 3 : body], "big") & (
             (1 << (8 * width - 2)) - 1
         )
         if length < MIN_PACKET or length > MAX_PACKET or length < body - start + 4:
-            raise _Malformed(f"packet length {length} is out of range", body)
+            raise _Malformed(f"packet length {length} is out of range", body, None)
         if start + length > size:
+            flags = (buf[start + 1] << 8) | buf[start + 2]
+            window = min(length, REPORT_LIMIT)
+            if size - start >= window and _judged_early(
+                buf, start, body, length, flags
+            ):
+                raise _Malformed(_NO_FIT, size, length)
             if not at_end:
-                self._need = length
+                # Wait for the window first, then (if still undecided) the rest.
+                self._need = window if size - start < window else length
                 return None
             raise _Malformed(
                 f"truncated packet: {length} bytes claimed, {size - start} present",
                 size,
+                length,
             )
         return length, body
 
@@ -467,11 +529,13 @@ class Decoder:
         start: int,
         why: str,
         packet: bytes,
+        claimed: Optional[int],
     ) -> int:
         """A candidate at ``start`` failed: report it unless it is just UTF-8 text.
 
-        Returns where the undelivered run of text now starts: a reported candidate
-        ends the run before it, so the report sits in stream order.
+        ``packet`` is the candidate's bytes at hand, ``claimed`` its length when its
+        header gave one.  Returns where the undelivered run of text now starts: a
+        reported candidate ends the run before it, so the report sits in stream order.
         """
         buf = self._buf
         if _inside_utf8(self._before(buf, packet_end, start)):
@@ -480,10 +544,11 @@ class Decoder:
             self._text(events, buf[text_start:start])
         offset = self._base + start
         shown = ""
-        if len(packet) > REPORT_LIMIT:
+        size = len(packet)
+        if size > REPORT_LIMIT or (size == REPORT_LIMIT and (claimed or 0) > size):
             # A diagnostic only (the bytes are delivered as data too): keep it small
             # so overlapping long candidates cannot multiply memory.
-            shown = f"; first {REPORT_LIMIT} of its {len(packet)} bytes attached"
+            shown = f"; first {REPORT_LIMIT} of its {claimed} bytes attached"
             packet = packet[:REPORT_LIMIT]
         events.append(
             Event(
