@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 
 import pytest
 import testtools
@@ -267,3 +268,25 @@ def test_route_prefixer_forwards_start_and_stop():
     prefixer.startTestRun()
     prefixer.stopTestRun()
     assert target.log == [("r", "start"), ("r", "stop")]
+
+
+def test_a_non_blocking_input_is_waited_on_not_taken_for_ended():
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+
+    def produce():
+        with os.fdopen(write_fd, "wb", buffering=0) as sink:
+            sink.write(encode(test_id="early"))
+            time.sleep(0.05)  # the merger finds the pipe empty, not closed
+            sink.write(encode(test_id="late"))
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    recorder = Recorder()
+    with os.fdopen(read_fd, "rb", buffering=0) as source:
+        merge_streams([source], recorder)
+    writer.join()
+    assert [(e["test_id"], e["route_code"]) for e in recorder.events] == [
+        ("early", "0"),
+        ("late", "0"),
+    ]

@@ -13,11 +13,11 @@ The API in brief::
 from .aggregate import Aggregator, Attachment, TestRecord
 from .decoder import PARSER_TEST_ID, Decoder
 from .encoder import EncodeError, encode
-from .event import Event, deliver
+from .event import Event, deliver, deliver_all
 from .failfast import FailFast
 from .fanout import FanOut
 from .merge import RoutePrefixer, merge_streams, prefix_route
-from .reader import decode_bytes, deliver_all, read_stream, read_stream_async
+from .reader import decode_bytes, read_stream, read_stream_async
 from .result import StreamResult, accepts_parent, as_target
 from .routing import Router
 from .status import (

@@ -7,9 +7,9 @@ result.  Fields are in the order of SPEC section 1.
 from __future__ import annotations
 
 import datetime
-from typing import AbstractSet, NamedTuple, Optional
+from typing import AbstractSet, Iterable, NamedTuple, Optional
 
-__all__ = ["Event", "FIELDS", "deliver"]
+__all__ = ["Event", "FIELDS", "deliver", "deliver_all"]
 
 
 class Event(NamedTuple):
@@ -36,22 +36,29 @@ class Event(NamedTuple):
 FIELDS: tuple[str, ...] = Event._fields
 
 
-def deliver(event: Event, result) -> None:
-    """Call ``result.status()`` with every field of ``event``.
+def deliver_all(events: Iterable[Event], result) -> None:
+    """Replay events on a result that accepts ``parent_test_id``.
 
-    ``result`` must accept ``parent_test_id``; wrap results that may not (testtools'
-    classes) with :func:`subunit2.result.as_target` once, up front.
+    Wrap results that may not (testtools' classes) with
+    :func:`subunit2.result.as_target` once, up front.
     """
-    result.status(
-        test_id=event[0],
-        test_status=event[1],
-        test_tags=event[2],
-        runnable=event[3],
-        file_name=event[4],
-        file_bytes=event[5],
-        eof=event[6],
-        mime_type=event[7],
-        route_code=event[8],
-        timestamp=event[9],
-        parent_test_id=event[10],
-    )
+    status = result.status
+    for e in events:
+        status(
+            test_id=e[0],
+            test_status=e[1],
+            test_tags=e[2],
+            runnable=e[3],
+            file_name=e[4],
+            file_bytes=e[5],
+            eof=e[6],
+            mime_type=e[7],
+            route_code=e[8],
+            timestamp=e[9],
+            parent_test_id=e[10],
+        )
+
+
+def deliver(event: Event, result) -> None:
+    """Call ``result.status()`` with every field of ``event`` (see deliver_all)."""
+    deliver_all((event,), result)

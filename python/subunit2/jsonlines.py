@@ -41,6 +41,7 @@ from typing import Any, Optional, TextIO
 
 from .encoder import EncodeError
 from .event import FIELDS, Event
+from .fileio import binary_stream
 from .result import StreamResult, as_target
 from .status import STATUSES
 
@@ -345,7 +346,7 @@ def read_json_lines(source, result) -> int:
     the line, after every earlier line has been delivered.  The caller brackets the
     run: its ``stopTestRun()`` flushes what was delivered, error or not.
     """
-    source = getattr(source, "buffer", source)
+    source = binary_stream(source)
     target = as_target(result)
     status = target.status
     count = 0

@@ -25,6 +25,8 @@ import threading
 from typing import AbstractSet, Callable, Iterable, List, Optional, Union
 
 from .decoder import Decoder
+from .event import deliver_all
+from .fileio import chunk_reader
 from .result import Forwarder, as_target
 
 __all__ = ["RoutePrefixer", "merge_streams", "prefix_route"]
@@ -89,9 +91,7 @@ def _read_function(source) -> Callable[[int], bytes]:
     """A function returning the next bytes available from ``source`` (b"" at EOF)."""
     if isinstance(source, int):
         return lambda size: os.read(source, size)
-    source = getattr(source, "buffer", source)  # a text stream's binary buffer
-    read1 = getattr(source, "read1", None)
-    return read1 if read1 is not None else source.read
+    return chunk_reader(source)
 
 
 def _put(chunks: queue.Queue, item, stop: threading.Event) -> None:
@@ -150,14 +150,13 @@ def merge_streams(
     """
     sources = list(sources)
     target = as_target(result)
-    status = target.status
     count = len(sources)
     if not count:
         return
     chunks: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
     stop = threading.Event()
     decoders = [Decoder(non_subunit_name) for _ in range(count)]
-    prefixes = [str(index) for index in range(count)]
+    prefixers = [RoutePrefixer(target, index) for index in range(count)]
     threads = [
         threading.Thread(
             target=_pump,
@@ -182,22 +181,7 @@ def merge_streams(
                     errors.append(data)
                 events = decoder.close()
                 remaining -= 1
-            head = prefixes[index]
-            for e in events:
-                route = e[8]
-                status(
-                    test_id=e[0],
-                    test_status=e[1],
-                    test_tags=e[2],
-                    runnable=e[3],
-                    file_name=e[4],
-                    file_bytes=e[5],
-                    eof=e[6],
-                    mime_type=e[7],
-                    route_code=f"{head}/{route}" if route else head,
-                    timestamp=e[9],
-                    parent_test_id=e[10],
-                )
+            deliver_all(events, prefixers[index])
     finally:
         stop.set()
     for thread in threads:

@@ -46,14 +46,3 @@ def encode_number(value: int) -> bytes:
     if value <= MAX_NUMBER:
         return (value | 0xC0000000).to_bytes(4, "big")
     raise ValueError(f"number {value} is larger than {MAX_NUMBER}")
-
-
-def number_size(value: int) -> int:
-    """How many bytes :func:`encode_number` uses for ``value``."""
-    if value < 0x40:
-        return 1
-    if value < 0x4000:
-        return 2
-    if value < 0x400000:
-        return 3
-    return 4

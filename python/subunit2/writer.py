@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO
-
 from .encoder import Encoder
+from .fileio import binary_stream
 from .result import StreamResult
 
 __all__ = ["StreamWriter", "binary_stream"]
-
-
-def binary_stream(stream) -> BinaryIO:
-    """The binary stream behind ``stream`` (a text stream's ``.buffer``), or itself."""
-    return getattr(stream, "buffer", stream)
 
 
 class StreamWriter(StreamResult):
