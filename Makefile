@@ -18,6 +18,9 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# python-subunit (an interop test dependency) installs commands with the same
+	# names as ours; reinstall ours last so .venv/bin holds this project's commands.
+	$(BIN)/python -m pip install -q --no-deps --force-reinstall -e .
 	touch $@
 
 demo: $(VENV)/.installed
