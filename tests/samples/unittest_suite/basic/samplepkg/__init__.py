@@ -1,0 +1,1 @@
+"""Sample unittest package run by tests/test_run*.py and tests/test_server*.py."""

@@ -1,0 +1,3 @@
+"""Counters that outlive test modules' re-execution checks (imported once)."""
+
+IMPORTS = 0
