@@ -236,6 +236,22 @@ def test_load_list_runs_only_the_listed_ids(tmp_path):
     assert proc.returncode == 1
 
 
+def test_enumerate_announces_every_test_to_run_before_running(tmp_path):
+    events = decode_bytes(run("--enumerate", *DISCOVER).stdout)
+    first_run = next(i for i, e in enumerate(events) if e.test_status == "inprogress")
+    announced = [e.test_id for e in events[:first_run] if e.test_status == "exists"]
+    assert len(announced) == 17
+    assert not any(e.test_status == "exists" for e in events[first_run:])
+    wanted = tmp_path / "ids.txt"
+    wanted.write_text(f"{OUT}Outcomes.test_pass\n")
+    events = decode_bytes(
+        run("--enumerate", "--load-list", str(wanted), *DISCOVER).stdout
+    )
+    assert [e.test_id for e in events if e.test_status == "exists"] == [
+        f"{OUT}Outcomes.test_pass"
+    ]
+
+
 def test_failfast_stops_at_the_first_failure():
     proc = run("--failfast", OUT + "Outcomes")
     recs = records(decode_bytes(proc.stdout))

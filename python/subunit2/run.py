@@ -20,6 +20,7 @@ from .unittest_runner import (
     LoadSpec,
     LockedResult,
     TestCatalog,
+    announce,
     claim_stdout,
     list_tests,
     read_id_list,
@@ -55,6 +56,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--load-list", metavar="FILE", help="run only the test ids listed in FILE"
+    )
+    group.add_argument(
+        "--enumerate",
+        action="store_true",
+        help="announce the tests to run as exists events first, so live views "
+        "(subunit-trace) can show progress against a total",
     )
     group.add_argument(
         "-f", "--failfast", action="store_true", help="stop at the first failure"
@@ -186,9 +193,13 @@ def _execute(args: argparse.Namespace, stream: BinaryIO, claimed: bool) -> int:
     if args.list:
         list_tests(catalog, result)
     elif ids is None:
+        if args.enumerate:
+            announce(catalog.tests, result)
         run_batch([catalog.suite], [], result)  # as loaded: custom suites kept
     else:
         tests, missing = catalog.select(ids)
+        if args.enumerate:
+            announce(tests, result)
         run_batch(tests, missing, result)
     stream.flush()
     if result.failing and not args.exit_zero:

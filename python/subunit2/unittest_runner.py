@@ -28,6 +28,7 @@ from .unittest_result import (
 
 __all__ = [
     "LoadSpec",
+    "announce",
     "LockedResult",
     "TestCatalog",
     "claim_stdout",
@@ -168,6 +169,13 @@ def run_batch(tests: Sequence[unittest.TestCase], missing: Sequence[str], result
             "fail",
             [("reason", b"no test with this id was loaded\n", TEXT_MIME)],
         )
+
+
+def announce(tests: Iterable[unittest.TestCase], result) -> None:
+    """Report each test about to run as ``exists`` (no attachments): a total for
+    live views, without the listing's load-error details."""
+    for test in tests:
+        result.report(test_id_of(test), "exists", [])
 
 
 def list_tests(catalog: TestCatalog, result) -> None:
