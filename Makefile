@@ -1,6 +1,6 @@
 # The two commands of the README:
-#   make demo   set up a virtualenv and run the main job (an example run, streamed
-#               through the toolkit, ending in a readable summary)
+#   make demo   set up a virtualenv and run the main job: a real unittest suite run by
+#               subunit2, watched live, filtered, and turned into JUnit XML and HTML
 #   make test   set up a virtualenv with the test extras and run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,11 +23,19 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall -e .
 	touch $@
 
+DEMO = build/demo
+
 demo: $(VENV)/.installed
-	@echo "An example run (one test fails on purpose), streamed through the toolkit:"
-	$(BIN)/python examples/emit_example_run.py \
-	  | $(BIN)/subunit2json | $(BIN)/json2subunit \
-	  | $(BIN)/python examples/summarise.py --exit-zero
+	@mkdir -p $(DEMO)
+	@echo "== A real unittest suite (one test fails on purpose), run by subunit2 and watched live:"
+	$(BIN)/python -m subunit2.run --enumerate discover -s examples/demo_suite -t examples \
+	  | tee $(DEMO)/run.subunit | $(BIN)/subunit-trace --no-verdict
+	@echo "== Only the failures, their counts, and the reports CI systems and people read:"
+	$(BIN)/subunit-filter --no-passthrough $(DEMO)/run.subunit \
+	  | $(BIN)/subunit-stats --no-verdict
+	$(BIN)/subunit2junitxml --no-verdict $(DEMO)/run.subunit -o $(DEMO)/junit.xml
+	$(BIN)/subunit2html --no-verdict $(DEMO)/run.subunit -o $(DEMO)/report.html
+	@echo "== Wrote $(DEMO)/run.subunit, $(DEMO)/junit.xml and $(DEMO)/report.html"
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
