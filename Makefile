@@ -12,7 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+# The C sources are part of the install: the package build compiles the accelerator.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml setup.py \
+  $(wildcard c/src/*.[ch] c/include/*.h c/python/*.c)
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
@@ -37,13 +39,20 @@ demo: $(VENV)/.installed
 	$(BIN)/subunit2html --no-verdict $(DEMO)/run.subunit -o $(DEMO)/report.html
 	@echo "== Wrote $(DEMO)/run.subunit, $(DEMO)/junit.xml and $(DEMO)/report.html"
 
+# The whole suite runs twice: with the compiled codec, then forced to pure Python.
 test: $(VENV)/.installed-test
+	$(BIN)/python -c "import subunit2._accel as a; print('codec:', a.IMPLEMENTATION)"
 	$(BIN)/python -m pytest -q
+	SUBUNIT2_PURE_PYTHON=1 $(BIN)/python -m pytest -q
+	$(MAKE) -C c test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_codec.py --memory
+	$(BIN)/python bench/bench_filters.py
+	$(BIN)/python bench/bench_views.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info python/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info python/*.egg-info .pytest_cache .hypothesis python/subunit2/*.so
+	$(MAKE) -C c clean

@@ -1,13 +1,17 @@
-"""Codec benchmark: subunit2 against python-subunit, side by side in one run.
+"""Codec benchmark: subunit2 (compiled and pure Python) against python-subunit.
 
     python bench/bench_codec.py [--tests 100000] [--repeat 3] [--memory]
 
 Decodes the same synthetic stream (see streams.py: 4 workers, 5% failing with 2 KiB
-tracebacks, timestamps and tags on every event) into a do-nothing result with both
-decoders, and encodes the same events with both writers; prints the best time of each
-and the ratios.  ``--memory`` also decodes 100k- and 1M-test streams from files in child
-processes and prints each one's peak RSS.  Needs python-subunit and testtools installed
-(the test extra); they are compared, never used by subunit2 itself.
+tracebacks, timestamps and tags on every event) into a do-nothing result with
+subunit2's compiled decoder (when built), its pure-Python decoder and python-subunit's,
+and encodes the same events with each writer; prints the best time of each, the
+ratios to python-subunit, and where subunit2's decode time goes (decoding alone vs
+delivering the status() calls).  All sides run in the same process run, so the
+ratios hold on a noisy machine.  ``--memory`` also decodes 100k- and 1M-test
+streams from files in child processes and prints each one's peak RSS.  Needs
+python-subunit and testtools installed (the test extra); they are compared, never
+used by subunit2 itself.
 """
 
 from __future__ import annotations
@@ -52,15 +56,20 @@ class Counter:
 
 
 def implementation() -> str:
-    import subunit2.decoder as decoder
+    from subunit2 import _accel
 
-    return getattr(decoder, "IMPLEMENTATION", "python")
+    return _accel.IMPLEMENTATION
 
 
 def compare(tests: int, repeat: int) -> None:
     import subunit
 
     from subunit2 import StreamWriter, read_stream
+    from subunit2.decoder import Decoder as ActiveDecoder
+    from subunit2.decoder import PyDecoder
+    from subunit2.encoder import PyEncoder
+    from subunit2.event import deliver_all as py_deliver_all
+    from subunit2.reader import deliver_all
 
     events = list(streams.events(tests))
     out = io.BytesIO()
@@ -68,25 +77,45 @@ def compare(tests: int, repeat: int) -> None:
     for kwargs in events:
         writer.status(**kwargs)
     data = out.getvalue()
+    active = implementation()
     print(
         f"stream: {tests} tests, {len(events)} packets, {len(data) / 2**20:.1f} MiB; "
-        f"subunit2 decoder: {implementation()}"
+        f"active subunit2 codec: {active}"
     )
+    counters = []
 
-    ours, theirs = Counter(), Counter()
+    def counted():
+        counter = Counter()
+        counters.append(counter)
+        return counter
 
-    def decode_ours():
-        ours.count = 0
-        read_stream(io.BytesIO(data), ours)
+    def decode_active():
+        read_stream(io.BytesIO(data), counted())
+
+    def decode_pure():
+        # read_stream's loop with the pure-Python decoder and delivery.
+        source, result, decoder = io.BytesIO(data), counted(), PyDecoder()
+        while True:
+            chunk = source.read(65536)
+            if not chunk:
+                break
+            py_deliver_all(decoder.feed(chunk), result)
+        py_deliver_all(decoder.close(), result)
 
     def decode_theirs():
-        theirs.count = 0
         subunit.ByteStreamToStreamResult(
             io.BytesIO(data), non_subunit_name="stdout"
-        ).run(theirs)
+        ).run(counted())
 
-    def encode_ours():
+    def encode_active():
         w = StreamWriter(io.BytesIO())
+        for kwargs in events:
+            w.status(**kwargs)
+
+    def encode_pure():
+        w = StreamWriter(io.BytesIO())
+        w.__dict__.pop("status", None)  # the Python status() of the class
+        w._encode = PyEncoder().encode
         for kwargs in events:
             w.status(**kwargs)
 
@@ -95,22 +124,50 @@ def compare(tests: int, repeat: int) -> None:
         for kwargs in events:
             w.status(**kwargs)
 
+    def feed(decoder_class):
+        def run():
+            decoder = decoder_class()
+            for start in range(0, len(data), 65536):
+                decoder.feed(data[start : start + 65536])
+            decoder.close()
+
+        return run
+
+    decoded = ActiveDecoder().feed(data)
+
     rows = []
-    for name, mine, peer in (
-        ("decode", decode_ours, decode_theirs),
-        ("encode", encode_ours, encode_theirs),
+    for name, sides in (
+        ("decode", (decode_active, decode_pure, decode_theirs)),
+        ("encode", (encode_active, encode_pure, encode_theirs)),
     ):
-        t_peer = best_of(repeat, peer)
-        t_mine = best_of(repeat, mine)
-        rows.append((name, t_mine, t_peer))
-    if ours.count != theirs.count or ours.count != len(events):
-        sys.exit(f"event counts differ: {ours.count} vs {theirs.count}")
-    print(f"{'':8}{'subunit2':>12}{'python-subunit':>16}{'ratio':>9}{'events/s':>12}")
-    for name, t_mine, t_peer in rows:
+        mine, pure, peer = (best_of(repeat, side) for side in sides)
+        rows.append((name, mine, pure, peer))
+    if any(c.count != len(events) for c in counters):
+        sys.exit(f"event counts differ: {sorted({c.count for c in counters})}")
+    print(
+        f"{'':8}{'subunit2':>10}{'(' + active + ')':>9}{'pure':>9}"
+        f"{'python-subunit':>16}{'ratio':>8}{'pure ratio':>12}{'events/s':>12}"
+    )
+    for name, mine, pure, peer in rows:
         print(
-            f"{name:8}{t_mine:11.3f}s{t_peer:15.3f}s{t_peer / t_mine:8.1f}x"
-            f"{len(events) / t_mine:12,.0f}"
+            f"{name:8}{mine:17.3f}s{pure:8.3f}s{peer:15.3f}s{peer / mine:7.1f}x"
+            f"{peer / pure:11.1f}x{len(events) / mine:12,.0f}"
         )
+    parts = [
+        ("decoding only (feed/close)", best_of(repeat, feed(ActiveDecoder))),
+        ("  the same, pure Python", best_of(repeat, feed(PyDecoder))),
+        (
+            "delivering only (status() calls)",
+            best_of(repeat, lambda: deliver_all(decoded, Counter())),
+        ),
+        (
+            "  the same, pure Python",
+            best_of(repeat, lambda: py_deliver_all(decoded, Counter())),
+        ),
+    ]
+    print("where subunit2's decode time goes:")
+    for label, seconds in parts:
+        print(f"  {label:34}{seconds:7.3f}s{seconds * 1e9 / len(events):8.0f} ns/event")
 
 
 def peak_rss_child(path: str) -> None:

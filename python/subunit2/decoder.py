@@ -9,7 +9,11 @@ corruption never hides a valid packet that follows or overlaps it.  :meth:`Decod
 and :meth:`Decoder.close` never raise on any input, and the decoder holds at most one
 maximum-size packet plus the bytes of the current ``feed`` call.
 
-The class is self-contained so a compiled twin can replace it behind the same API.
+The class is self-contained so a compiled twin can replace it behind the same API:
+:class:`PyDecoder` is this pure-Python decoder, and :data:`Decoder` is the compiled
+one from ``subunit2._speedups`` when it is built (see :mod:`subunit2._accel`),
+else :class:`PyDecoder`.  Both give the same events for the same bytes, however
+they are cut into feeds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import struct
 from typing import List, Optional
 from zlib import crc32
 
+from . import _accel
 from .event import Event
 from .wire import (
     FLAG_EOF,
@@ -35,7 +40,7 @@ from .wire import (
     STATUS_NAMES,
 )
 
-__all__ = ["Decoder", "PARSER_TEST_ID", "REPORT_LIMIT"]
+__all__ = ["IMPLEMENTATION", "Decoder", "PARSER_TEST_ID", "PyDecoder", "REPORT_LIMIT"]
 
 #: The test id of in-band parser-error reports (the name existing consumers know).
 PARSER_TEST_ID = "subunit.parser"
@@ -113,12 +118,22 @@ def _string(buf: bytes, pos: int, end: int):
     if stop > end:
         raise _Malformed(f"string of {size} bytes runs past the end of the packet")
     raw = buf[pos:stop]
+    # The position is made relative to the packet by the caller (_reason), so the
+    # report does not depend on how the stream was cut into feeds.
     if b"\x00" in raw:
-        raise _Malformed(f"string at packet offset {pos} contains a NUL byte")
+        raise _Malformed("string at packet offset {} contains a NUL byte", pos)
     try:
         return raw.decode("utf-8"), stop
     except UnicodeDecodeError:
-        raise _Malformed(f"string at packet offset {pos} is not valid UTF-8") from None
+        raise _Malformed("string at packet offset {} is not valid UTF-8", pos) from None
+
+
+def _reason(error: _Malformed, start: int) -> str:
+    """The message of a field error; a buffer position in it becomes packet-relative."""
+    if len(error.args) == 2:
+        template, pos = error.args
+        return template.format(pos - start)
+    return str(error)
 
 
 class _Undecided(Exception):
@@ -185,8 +200,8 @@ def _judged_early(buf: bytes, start: int, body: int, length: int, flags: int) ->
     return _fields_fit(buf, body, start + length - 4, flags, window) is False
 
 
-class Decoder:
-    """Incremental v2/2.1 decoder.
+class PyDecoder:
+    """Incremental v2/2.1 decoder (pure Python).
 
     ``feed(data)`` returns the events completed by ``data``; ``close()`` ends the
     stream and returns what remains (a truncated candidate becomes non-subunit data and
@@ -433,7 +448,7 @@ class Decoder:
                 if _judged_early(buf, start, body, length, flags):
                     why = _NO_FIT
                 else:
-                    why = str(error)
+                    why = _reason(error, start)
                 text_start = self._report(
                     packet_end, events, text_start, start, why, buf[start:stop], length
                 )
@@ -595,3 +610,10 @@ class Decoder:
         if pos != end:
             raise _Malformed(f"{end - pos} bytes left over after the fields")
         return route_code, parent
+
+
+Decoder = PyDecoder
+if _accel.speedups is not None:
+    Decoder = _accel.speedups.Decoder  # noqa: F811
+#: "c" when :data:`Decoder` is the compiled decoder, else "python".
+IMPLEMENTATION = _accel.IMPLEMENTATION

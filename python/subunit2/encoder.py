@@ -3,6 +3,11 @@
 :func:`encode` validates every field before producing a byte, so a writer never emits
 half a packet.  An attachment too large for one packet is split across as many packets
 as it needs; the status and ``eof`` go on the last of them.
+
+:class:`PyEncoder` and :func:`py_encode` are the pure-Python implementation;
+:data:`Encoder` and :func:`encode` are the compiled ones from ``subunit2._speedups``
+when it is built (see :mod:`subunit2._accel`).  Both produce the same bytes and
+raise the same errors: the compiled encoder hands unusual arguments to PyEncoder.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import struct
 from typing import AbstractSet, Optional
 from zlib import crc32
 
+from . import _accel
 from .wire import (
     FLAG_EOF,
     FLAG_FILE_CONTENT,
@@ -29,7 +35,14 @@ from .wire import (
     encode_number,
 )
 
-__all__ = ["EncodeError", "Encoder", "encode"]
+__all__ = [
+    "IMPLEMENTATION",
+    "EncodeError",
+    "Encoder",
+    "PyEncoder",
+    "encode",
+    "py_encode",
+]
 
 _UTC = datetime.timezone.utc
 _datetime = datetime.datetime
@@ -105,8 +118,8 @@ _CACHE_LIMIT = 4096
 _BASE_FLAGS = {name: VERSION_2 | code for name, code in STATUS_CODES.items()}
 
 
-class Encoder:
-    """Encodes events, remembering the encoding of strings and tag sets it has seen.
+class PyEncoder:
+    """Encodes events in pure Python, remembering strings and tag sets it has seen.
 
     Test runs repeat route codes, tags, mime types, file names and parent ids in
     almost every packet; a writer that keeps one Encoder pays for each once.
@@ -291,10 +304,10 @@ class Encoder:
         return b"".join(packets)
 
 
-_ENCODER = Encoder()
+_ENCODER = PyEncoder()
 
 
-def encode(
+def py_encode(
     test_id: Optional[str] = None,
     test_status: Optional[str] = None,
     test_tags: Optional[AbstractSet[str]] = None,
@@ -329,3 +342,12 @@ def encode(
         timestamp,
         parent_test_id,
     )
+
+
+Encoder = PyEncoder
+encode = py_encode
+if _accel.speedups is not None:
+    Encoder = _accel.speedups.Encoder  # noqa: F811
+    encode = _accel.speedups.encode  # noqa: F811
+#: "c" when :data:`Encoder` and :func:`encode` are compiled, else "python".
+IMPLEMENTATION = _accel.IMPLEMENTATION

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+from . import _accel
 from .decoder import Decoder
-from .event import Event, deliver_all
+from .event import Event
+from .event import deliver_all as _py_deliver_all
 from .fileio import chunk_reader
 from .result import as_target
 
 __all__ = ["decode_bytes", "deliver_all", "read_stream", "read_stream_async"]
+
+#: Replays events on a result: compiled with the accelerator (the same calls, made
+#: without a Python loop), else :func:`subunit2.event.deliver_all`.
+deliver_all = (
+    _accel.speedups.deliver_all if _accel.speedups is not None else _py_deliver_all
+)
 
 #: Bytes asked of the source per read; the decoder keeps memory near this plus one
 #: maximum-size packet.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import _accel
 from .encoder import Encoder
 from .fileio import binary_stream
 from .result import StreamResult
@@ -24,6 +25,12 @@ class StreamWriter(StreamResult):
         self._encode = Encoder(v2_only=v2_only).encode
         self._write = self.stream.write
         self._flush = self.stream.flush if flush else None
+        if _accel.speedups is not None and type(self).status is StreamWriter.status:
+            # The compiled status(): same arguments, bytes and errors, no Python
+            # frame per event.  Not for subclasses that override status().
+            self.status = _accel.speedups.StatusWriter(
+                self._write, self._flush, v2_only
+            )
 
     def status(
         self,
