@@ -223,6 +223,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = cli.make_parser("subunit2junitxml", DESCRIPTION, verdict=True)
     parser.add_argument(
         "--no-verdict",
+        "--exit-zero",
         action="store_true",
         help="exit 0 even when tests failed (errors in input or output still exit 3)",
     )

@@ -84,6 +84,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--exit-zero",
+        "--no-verdict",
         action="store_true",
         help="exit 0 after a completed run even when tests failed",
     )
