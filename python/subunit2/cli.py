@@ -38,6 +38,7 @@ from typing import IO, BinaryIO, Callable, Iterator, Optional, Sequence, Tuple, 
 from . import __version__
 
 __all__ = [
+    "ArgumentParser",
     "EXIT_FAILING",
     "EXIT_INTERRUPTED",
     "EXIT_IO",
@@ -84,6 +85,14 @@ def exit_codes_help(verdict: bool = False) -> str:
     return "\n".join(lines)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the project's error contract: a usage error is one line on
+    stderr, ``<prog>: <message> (see --help)``, and exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
 def make_parser(
     prog: str,
     description: str,
@@ -98,7 +107,7 @@ def make_parser(
     ``input`` is true, ``-o/--output FILE`` (default standard output) when ``output``
     is true, and always ``--version``.  The exit codes are listed under ``--help``.
     """
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=prog,
         description=description,
         epilog=exit_codes_help(verdict),
