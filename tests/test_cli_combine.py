@@ -69,6 +69,9 @@ if "kill" in args:
 for n in range(3):
     out.status(test_id=f"{name}.t{n}", test_status="inprogress")
     out.status(test_id=f"{name}.t{n}", test_status="success")
+if "fail1" in args:  # a runner whose tests failed: says which, then exits 1
+    out.status(test_id=f"{name}.broken", test_status="fail")
+    sys.exit(1)
 if "exit3" in args:
     sys.exit(3)
 """
@@ -238,6 +241,19 @@ def test_failed_children_are_reported_in_band_and_in_the_exit_code(child):
     assert ids(by_route(events)["1"])[:3] == ["bad.t0", "bad.t1", "bad.t2"]
     unjudged = run("--no-verdict", "-c", child("bad", "exit3"))
     assert unjudged.returncode == 0
+
+
+def test_exit_1_explained_by_the_childs_failing_tests_adds_no_synthetic_test(child):
+    result = run("-c", child("ok"), "-c", child("f", "fail1"))
+    assert result.returncode == 1  # the run still fails
+    finals = {
+        e.test_id: e.test_status for e in decode_bytes(result.stdout) if e.test_status
+    }
+    assert finals["f.broken"] == "fail"
+    assert not any(t.startswith("subunit-combine[") for t in finals)
+    # exit 1 with no failing test of its own is still reported in band
+    silent = run("-c", child("s", "exit3"))
+    assert "subunit-combine[0]" in {e.test_id for e in decode_bytes(silent.stdout)}
 
 
 def test_garbage_is_kept_in_band_or_dropped_with_no_passthrough(child):

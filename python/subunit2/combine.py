@@ -20,7 +20,9 @@ Problems are reported in-band, so nothing is lost, and counted in
 
 * a child that cannot be started, or that exits with a nonzero status or is killed
   by a signal, becomes a failed test ``subunit-combine[N]`` on route code ``N``
-  with a ``reason`` attachment (text) naming the command and what happened;
+  with a ``reason`` attachment (text) naming the command and what happened; an
+  exit status of 1 from a child whose stream shows failing tests of its own is the
+  runner saying "tests failed": counted, without a synthetic test repeating it;
 * a child's non-subunit bytes become ``stdout`` events on route code ``N`` (or are
   dropped with ``passthrough=False``); corrupt packets are reported by the decoder
   as ``subunit.parser`` failures, which are counted as problems too.
@@ -37,13 +39,14 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import BinaryIO, Callable, List, Optional, Sequence
+from typing import BinaryIO, Callable, List, Optional, Sequence, Set
 
 from .decoder import PARSER_TEST_ID, Decoder
 from .encoder import EncodeError, encode
 from .fileio import chunk_reader
 from .merge import merge_streams, prefix_route
 from .result import Forwarder
+from .status import FAILING_STATUSES
 
 __all__ = ["Child", "Combiner", "child_test_id"]
 
@@ -123,15 +126,21 @@ class Child:
 
 
 class _Watch(Forwarder):
-    """Forwards events, counting corrupt-packet reports."""
+    """Forwards events, counting corrupt-packet reports and noting which inputs
+    (by route-code index) reported failing tests of their own."""
 
     def __init__(self, target) -> None:
         super().__init__(target)
         self.parser_failures = 0
+        self.failing_inputs: Set[str] = set()
 
     def status(self, test_id=None, test_status=None, **kwargs) -> None:
-        if test_id == PARSER_TEST_ID and test_status == "fail":
-            self.parser_failures += 1
+        if test_status in FAILING_STATUSES:
+            if test_id == PARSER_TEST_ID:
+                self.parser_failures += 1
+            else:
+                route = kwargs.get("route_code") or ""
+                self.failing_inputs.add(route.partition("/")[0])
         self._target.status(test_id=test_id, test_status=test_status, **kwargs)
 
 
@@ -271,7 +280,11 @@ class Combiner:
                 code = child.process.wait()
                 child.close_stdin()
                 child.process.stdout.close()
-                if code:
+                if code == 1 and str(child.index) in self._watch.failing_inputs:
+                    # "Tests failed", and its stream already shows which: the run
+                    # still fails, without a synthetic test repeating it.
+                    self.problems += 1
+                elif code:
                     self._report(child, _describe_exit(code))
         except BaseException:
             self.stop_children()
