@@ -177,7 +177,7 @@ def test_status_calls_and_feed_write_the_same_csv():
     writer.stopTestRun()
     writer = CsvWriter(by_feed)
     writer.startTestRun()
-    writer.feed(events)
+    writer.consume(events)
     writer.stopTestRun()
     assert by_status.getvalue() == by_feed.getvalue()
     assert writer.rows == 2

@@ -28,7 +28,7 @@ import datetime
 from typing import IO, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .event import Event
-from .result import StreamResult
+from .result import BatchResult
 
 __all__ = ["HEADER", "CsvWriter", "format_time", "time_formatter", "write_csv"]
 
@@ -105,7 +105,7 @@ def _duration(start, stop) -> str:
     return f"{(stop - start).total_seconds():.6f}"
 
 
-class CsvWriter(StreamResult):
+class CsvWriter(BatchResult):
     """Writes a CSV row to the text stream ``out`` per completed test.
 
     ``flush=True`` flushes after each batch of rows (for live consumers).  See the
@@ -160,7 +160,7 @@ class CsvWriter(StreamResult):
             if self._flush is not None:
                 self._flush()
 
-    def feed(self, events: Iterable[Event]) -> None:
+    def consume(self, events: Iterable[Event]) -> None:
         """Take events in stream order (as ``status()`` would, one by one)."""
         open_tests = self._open
         pop = open_tests.pop
@@ -229,50 +229,9 @@ class CsvWriter(StreamResult):
                     state[2] = event[10]
         self._emit(rows)
 
-    def status(
-        self,
-        test_id=None,
-        test_status=None,
-        test_tags=None,
-        runnable=True,
-        file_name=None,
-        file_bytes=None,
-        eof=False,
-        mime_type=None,
-        route_code=None,
-        timestamp=None,
-        parent_test_id=None,
-    ) -> None:
-        self.feed(
-            (
-                Event(
-                    test_id,
-                    test_status,
-                    test_tags,
-                    runnable,
-                    file_name,
-                    file_bytes,
-                    eof,
-                    mime_type,
-                    route_code,
-                    timestamp,
-                    parent_test_id,
-                ),
-            )
-        )
-
 
 def write_csv(source, writer: CsvWriter, read_size: int = 65536) -> None:
-    """Decode the binary stream ``source`` straight into ``writer.feed``."""
-    from .decoder import Decoder
-    from .fileio import chunk_reader
+    """Decode the binary stream ``source`` straight into ``writer.consume``."""
+    from .batches import feed_batches
 
-    read = chunk_reader(source)
-    decoder = Decoder()
-    feed = writer.feed
-    while True:
-        data = read(read_size)
-        if not data:
-            break
-        feed(decoder.feed(data))
-    feed(decoder.close())
+    feed_batches(source, writer.consume, read_size=read_size)

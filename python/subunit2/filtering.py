@@ -37,7 +37,6 @@ the length of the stream.
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import (
     AbstractSet,
@@ -52,7 +51,7 @@ from typing import (
 )
 
 from .event import Event, deliver_all
-from .result import StreamResult, as_target
+from .result import BatchResult, as_target
 from .status import FINAL_STATUSES
 
 __all__ = [
@@ -103,7 +102,7 @@ def _compile(patterns: Iterable[PatternLike]) -> List[Pattern[str]]:
     return [p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns]
 
 
-class TestFilter(StreamResult):
+class TestFilter(BatchResult):
     """Keeps or drops whole tests on their way to ``target``; see the module
     docstring for the rules.  :meth:`consume` takes decoded events in bulk (the
     fast path); :meth:`status` takes them one call at a time."""
@@ -154,38 +153,6 @@ class TestFilter(StreamResult):
     def stopTestRun(self) -> None:
         self.flush()
         self._target.stopTestRun()
-
-    def status(
-        self,
-        test_id: Optional[str] = None,
-        test_status: Optional[str] = None,
-        test_tags: Optional[AbstractSet[str]] = None,
-        runnable: bool = True,
-        file_name: Optional[str] = None,
-        file_bytes: Optional[bytes] = None,
-        eof: bool = False,
-        mime_type: Optional[str] = None,
-        route_code: Optional[str] = None,
-        timestamp: Optional[datetime.datetime] = None,
-        parent_test_id: Optional[str] = None,
-    ) -> None:
-        self.consume(
-            [
-                Event(
-                    test_id,
-                    test_status,
-                    test_tags,
-                    runnable,
-                    file_name,
-                    file_bytes,
-                    eof,
-                    mime_type,
-                    route_code,
-                    timestamp,
-                    parent_test_id,
-                )
-            ]
-        )
 
     # The work.
     def consume(self, events: Iterable[Event]) -> None:

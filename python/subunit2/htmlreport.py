@@ -28,12 +28,12 @@ import hashlib
 import html
 import json
 from dataclasses import dataclass, field
-from typing import AbstractSet, Dict, List, Optional, TextIO, Tuple
+from typing import Dict, List, Optional, TextIO, Tuple
 
 from .aggregate import INCOMPLETE, TestRecord
 from .event import Event
 from .htmlassets import CSS, ERROR_HOOK, SCRIPT
-from .result import StreamResult
+from .result import BatchResult
 from .trace import (
     NAMES,
     OUTCOMES,
@@ -127,7 +127,7 @@ class Report:
         return (self.last - self.first).total_seconds()
 
 
-class ReportBuilder(StreamResult):
+class ReportBuilder(BatchResult):
     """Collects a stream into report rows; see the module docstring for memory."""
 
     def __init__(
@@ -163,39 +163,6 @@ class ReportBuilder(StreamResult):
 
     def stopTestRun(self) -> None:
         self._gatherer.flush()
-
-    def status(
-        self,
-        test_id: Optional[str] = None,
-        test_status: Optional[str] = None,
-        test_tags: Optional[AbstractSet[str]] = None,
-        runnable: bool = True,
-        file_name: Optional[str] = None,
-        file_bytes: Optional[bytes] = None,
-        eof: bool = False,
-        mime_type: Optional[str] = None,
-        route_code: Optional[str] = None,
-        timestamp: Optional[datetime.datetime] = None,
-        parent_test_id: Optional[str] = None,
-    ) -> None:
-        """One event (the result API)."""
-        self.consume(
-            (
-                Event(
-                    test_id,
-                    test_status,
-                    test_tags,
-                    runnable,
-                    file_name,
-                    file_bytes,
-                    eof,
-                    mime_type,
-                    route_code,
-                    timestamp,
-                    parent_test_id,
-                ),
-            )
-        )
 
     def _non_test(self, event: Event) -> None:
         data = event.file_bytes

@@ -22,9 +22,7 @@ lines).
 
 from __future__ import annotations
 
-import datetime
 from typing import (
-    AbstractSet,
     Callable,
     Dict,
     Iterable,
@@ -34,7 +32,7 @@ from typing import (
 )
 
 from .event import Event
-from .result import StreamResult
+from .result import BatchResult
 from .status import FINAL_STATUSES
 
 __all__ = ["TestLister"]
@@ -43,7 +41,7 @@ Key = Tuple[Optional[str], str]
 _RUN_STATUSES = FINAL_STATUSES - {"exists"}
 
 
-class TestLister(StreamResult):
+class TestLister(BatchResult):
     """Writes test ids (lines ending in a newline) with ``write``; see the module
     docstring.  :meth:`consume` takes decoded events in bulk and writes once per
     call; ``status()`` works one event at a time.  Events without a test id go to
@@ -82,38 +80,6 @@ class TestLister(StreamResult):
         self._open.clear()
         if lines:
             self._write("".join(lines))
-
-    def status(
-        self,
-        test_id: Optional[str] = None,
-        test_status: Optional[str] = None,
-        test_tags: Optional[AbstractSet[str]] = None,
-        runnable: bool = True,
-        file_name: Optional[str] = None,
-        file_bytes: Optional[bytes] = None,
-        eof: bool = False,
-        mime_type: Optional[str] = None,
-        route_code: Optional[str] = None,
-        timestamp: Optional[datetime.datetime] = None,
-        parent_test_id: Optional[str] = None,
-    ) -> None:
-        self.consume(
-            (
-                Event(
-                    test_id,
-                    test_status,
-                    test_tags,
-                    runnable,
-                    file_name,
-                    file_bytes,
-                    eof,
-                    mime_type,
-                    route_code,
-                    timestamp,
-                    parent_test_id,
-                ),
-            )
-        )
 
     def consume(self, events: Iterable[Event]) -> None:
         """List the tests these decoded events complete, in stream order."""

@@ -10,17 +10,17 @@ about the time of decoding it and taking a third longer.
 
 from __future__ import annotations
 
-import datetime
 from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Set
 
 from .event import Event
+from .result import BatchResult
 from .status import FINAL_STATUSES
 from .summary import Summary
 
 __all__ = ["RunStats", "format_report", "report_counts"]
 
 
-class RunStats(Summary):
+class RunStats(BatchResult, Summary):
     """Summary plus :attr:`tags` (every tag seen on a test event).
 
     Events without a test id go to ``on_non_test`` (when given) and are otherwise
@@ -36,38 +36,6 @@ class RunStats(Summary):
         #: Every tag seen on an event with a test id.
         self.tags: Set[str] = set()
         self._last_tags: Optional[AbstractSet[str]] = None
-
-    def status(
-        self,
-        test_id: Optional[str] = None,
-        test_status: Optional[str] = None,
-        test_tags: Optional[AbstractSet[str]] = None,
-        runnable: bool = True,
-        file_name: Optional[str] = None,
-        file_bytes: Optional[bytes] = None,
-        eof: bool = False,
-        mime_type: Optional[str] = None,
-        route_code: Optional[str] = None,
-        timestamp: Optional[datetime.datetime] = None,
-        parent_test_id: Optional[str] = None,
-    ) -> None:
-        self.consume(
-            (
-                Event(
-                    test_id,
-                    test_status,
-                    test_tags,
-                    runnable,
-                    file_name,
-                    file_bytes,
-                    eof,
-                    mime_type,
-                    route_code,
-                    timestamp,
-                    parent_test_id,
-                ),
-            )
-        )
 
     def consume(self, events: Iterable[Event]) -> None:
         """Count decoded events, in stream order (Summary's rules, plus tags)."""

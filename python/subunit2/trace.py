@@ -29,7 +29,6 @@ import select
 import time
 from dataclasses import dataclass
 from typing import (
-    AbstractSet,
     BinaryIO,
     Callable,
     Dict,
@@ -44,7 +43,7 @@ from .aggregate import INCOMPLETE, Attachment, TestRecord
 from .decoder import Decoder
 from .event import Event, deliver_all
 from .fileio import chunk_reader
-from .result import StreamResult, as_target
+from .result import BatchResult, as_target
 from .status import FAILING_STATUSES, FINAL_STATUSES
 
 __all__ = [
@@ -708,7 +707,7 @@ def make_record(key: tuple, status: str, item: list) -> TestRecord:
     )
 
 
-class Trace(StreamResult):
+class Trace(BatchResult):
     """The live view as a result: read a stream into it, get lines and a summary.
 
     ``out`` is a binary stream.  ``terminal`` turns on the progress line and the
@@ -769,39 +768,6 @@ class Trace(StreamResult):
         )
         self._emit(("\n".join(lines) + "\n").encode("utf-8"))
         self._draw(force=True, final=True)
-
-    def status(
-        self,
-        test_id: Optional[str] = None,
-        test_status: Optional[str] = None,
-        test_tags: Optional[AbstractSet[str]] = None,
-        runnable: bool = True,
-        file_name: Optional[str] = None,
-        file_bytes: Optional[bytes] = None,
-        eof: bool = False,
-        mime_type: Optional[str] = None,
-        route_code: Optional[str] = None,
-        timestamp: Optional[datetime.datetime] = None,
-        parent_test_id: Optional[str] = None,
-    ) -> None:
-        """One event (the result API); batches go faster through ``consume``."""
-        self.consume(
-            (
-                Event(
-                    test_id,
-                    test_status,
-                    test_tags,
-                    runnable,
-                    file_name,
-                    file_bytes,
-                    eof,
-                    mime_type,
-                    route_code,
-                    timestamp,
-                    parent_test_id,
-                ),
-            )
-        )
 
     def consume(self, events: Iterable[Event]) -> None:
         """Take one batch of events (what :func:`read_live` calls)."""
