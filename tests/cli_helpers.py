@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime
 import os
+import select
 import subprocess
 import sys
 import sysconfig
-from typing import Iterable, Optional
+import time
+from typing import Iterable, List, Optional
 
-from subunit2 import Event, encode
+from subunit2 import Event, decode_bytes, encode
 
 UTC = datetime.timezone.utc
 FILTER = "subunit2.filters.subunit_filter"
@@ -136,3 +138,19 @@ def truncated(events) -> bytes:
     """``events`` written, with the last packet cut short by 3 bytes."""
     data = written(events)
     return data[:-3]
+
+
+def read_events_until(proc, wanted: str) -> List[Event]:
+    """Read the live output of ``proc`` until an event for ``wanted`` decodes."""
+    data = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            assert chunk, "output ended early"
+            data += chunk
+            events = decode_bytes(data)
+            if any(e.test_id == wanted for e in events):
+                return events
+    raise AssertionError(f"no event for {wanted!r} while the input was open")

@@ -6,11 +6,11 @@ import datetime
 import io
 import json
 import os
-import select
 import subprocess
 import sys
-import time
 from typing import Dict, List, Optional
+
+from cli_helpers import read_events_until
 
 from subunit2 import Event, StreamWriter, decode_bytes
 from subunit2.aggregate import Aggregator, TestRecord
@@ -467,22 +467,6 @@ def test_command_v2_only_help_and_errors(tmp_path):
     assert (
         done.stderr.startswith(b"gojson2subunit: ") and b"Traceback" not in done.stderr
     )
-
-
-def read_events_until(proc, wanted: str) -> List[Event]:
-    """Read the live output of ``proc`` until an event for ``wanted`` decodes."""
-    data = b""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            assert chunk, "output ended early"
-            data += chunk
-            events = decode_bytes(data)
-            if any(e.test_id == wanted for e in events):
-                return events
-    raise AssertionError(f"no event for {wanted!r} while the input was open")
 
 
 def test_command_streams_live_through_a_pipe():

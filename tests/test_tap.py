@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import select
 import subprocess
 import sys
 import sysconfig
-import time
 from typing import Dict, List, Optional
 
 import pytest
+from cli_helpers import read_events_until
 
 from subunit2 import Event, StreamWriter, decode_bytes
 from subunit2.aggregate import Aggregator, TestRecord
@@ -649,22 +648,6 @@ def test_help_lists_exit_codes_and_missing_file_is_exit_3():
 def test_every_sample_converts_without_leftovers(name):
     events = convert(sample(name))
     assert all(r.complete for r in records(events).values())
-
-
-def read_events_until(proc, wanted: str) -> List[Event]:
-    """Read the live output of ``proc`` until an event for ``wanted`` decodes."""
-    data = b""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            assert chunk, "output ended early"
-            data += chunk
-            events = decode_bytes(data)
-            if any(e.test_id == wanted for e in events):
-                return events
-    raise AssertionError(f"no event for {wanted!r} while the input was open")
 
 
 def test_command_streams_live_through_a_pipe():
