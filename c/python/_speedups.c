@@ -24,6 +24,7 @@ static PyObject *s_parser_id, *s_packet_data, *s_parser_error, *s_octet, *s_text
 static PyObject *kw_names[11];         /* status() keyword names, in Event order */
 static PyObject *kw_tuple;             /* the same as a tuple, for vectorcalls */
 static PyObject *s_status;             /* "status" */
+static PyObject *s_stdout;             /* "stdout", the default non_subunit_name */
 
 /* ============================================================== Decoder */
 
@@ -291,67 +292,62 @@ static PyObject *py_event(DecoderObject *self, const su2_event *ev)
         }
         return make_event(items);
     }
-    /* A packet. */
-    items[0] = test_id_of(self, ev);
+    /* A packet.  Stop at the first field that fails: no further call into the
+     * C API with an exception set. */
+    if ((items[0] = test_id_of(self, ev)) == NULL)
+        goto fail;
     items[1] = status_names[ev->status];
     Py_INCREF(items[1]);
     items[3] = bool_of(ev->runnable);
     items[6] = bool_of(ev->eof);
+    if (ev->file_bytes != NULL || ev->suffix != NULL) {
+        /* (tags, mime, route, parent): cached for packets without content. */
+        PyObject *fields = ev->file_bytes != NULL ? suffix_fields(ev)
+                                                  : cached_suffix(self, ev);
+        if (fields == NULL)
+            goto fail;
+        items[2] = PyTuple_GET_ITEM(fields, 0);
+        items[7] = PyTuple_GET_ITEM(fields, 1);
+        items[8] = PyTuple_GET_ITEM(fields, 2);
+        items[10] = PyTuple_GET_ITEM(fields, 3);
+        Py_INCREF(items[2]);
+        Py_INCREF(items[7]);
+        Py_INCREF(items[8]);
+        Py_INCREF(items[10]);
+        Py_DECREF(fields);
+    } else {
+        items[2] = items[7] = items[8] = items[10] = Py_None;
+        Py_INCREF(Py_None);
+        Py_INCREF(Py_None);
+        Py_INCREF(Py_None);
+        Py_INCREF(Py_None);
+    }
     if (ev->file_bytes != NULL) {
-        PyObject *fields = suffix_fields(ev);
-        if (fields != NULL) {
-            for (i = 0; i < 2; i++) {
-                items[2 + 5 * i] = PyTuple_GET_ITEM(fields, i); /* tags, mime */
-                Py_INCREF(items[2 + 5 * i]);
-            }
-            items[8] = PyTuple_GET_ITEM(fields, 2);
-            items[10] = PyTuple_GET_ITEM(fields, 3);
-            Py_INCREF(items[8]);
-            Py_INCREF(items[10]);
-            Py_DECREF(fields);
-        }
-        items[4] = opt_str(ev->file_name);
+        if ((items[4] = opt_str(ev->file_name)) == NULL)
+            goto fail;
         items[5] = PyBytes_FromStringAndSize((const char *)ev->file_bytes,
                                              (Py_ssize_t)ev->file_len);
-    } else if (ev->suffix != NULL) {
-        PyObject *fields = cached_suffix(self, ev);
-        if (fields != NULL) {
-            items[2] = PyTuple_GET_ITEM(fields, 0);
-            items[7] = PyTuple_GET_ITEM(fields, 1);
-            items[8] = PyTuple_GET_ITEM(fields, 2);
-            items[10] = PyTuple_GET_ITEM(fields, 3);
-            Py_INCREF(items[2]);
-            Py_INCREF(items[7]);
-            Py_INCREF(items[8]);
-            Py_INCREF(items[10]);
-            Py_DECREF(fields);
-        }
-        items[4] = Py_None;
-        items[5] = Py_None;
-        Py_INCREF(Py_None);
-        Py_INCREF(Py_None);
+        if (items[5] == NULL)
+            goto fail;
     } else {
-        for (i = 2; i < 11; i++)
-            if (i != 3 && i != 6 && i != 9)
-                items[i] = Py_None, Py_INCREF(Py_None);
+        items[4] = items[5] = Py_None;
+        Py_INCREF(Py_None);
+        Py_INCREF(Py_None);
     }
     if (ev->has_timestamp) {
-        items[9] = timestamp(self, ev);
+        if ((items[9] = timestamp(self, ev)) == NULL)
+            goto fail;
     } else {
         items[9] = Py_None;
         Py_INCREF(Py_None);
     }
-    for (i = 0; i < 11; i++) {
-        if (items[i] == NULL) {
-            int j;
-            for (j = 0; j < 11; j++)
-                Py_XDECREF(items[j]);
-            if (!PyErr_Occurred())
-                PyErr_NoMemory();
-            return NULL;
-        }
-    }
     return make_event(items);
+fail:
+    for (i = 0; i < 11; i++)
+        Py_XDECREF(items[i]);
+    if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    return NULL;
 }
 
 static int on_event(void *ctx, const su2_event *ev)
@@ -372,66 +368,99 @@ static int on_event(void *ctx, const su2_event *ev)
     return 0;
 }
 
+/* A malloc'd NUL-terminated UTF-8 copy of name for the reader (*copy stays NULL
+ * for None).  Checked and copied before anything changes, so a bad name leaves
+ * the decoder as it was. */
+static int name_copy(PyObject *name, char **copy, size_t *len)
+{
+    const char *utf8;
+    Py_ssize_t n = 0;
+    *copy = NULL;
+    *len = 0;
+    if (name == Py_None)
+        return 0;
+    if (!PyUnicode_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "non_subunit_name must be a str or None");
+        return -1;
+    }
+    utf8 = PyUnicode_AsUTF8AndSize(name, &n);
+    if (utf8 == NULL)
+        return -1;
+    *copy = (char *)malloc((size_t)n + 1);
+    if (*copy == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(*copy, utf8, (size_t)n + 1);
+    *len = (size_t)n;
+    return 0;
+}
+
 static int set_name(DecoderObject *self, PyObject *name)
 {
-    const char *utf8 = NULL;
-    Py_ssize_t n = 0;
-    char *copy = NULL;
-    if (name != Py_None) {
-        if (!PyUnicode_Check(name)) {
-            PyErr_SetString(PyExc_TypeError, "non_subunit_name must be a str or None");
-            return -1;
-        }
-        utf8 = PyUnicode_AsUTF8AndSize(name, &n);
-        if (utf8 == NULL)
-            return -1;
-        copy = (char *)malloc((size_t)n + 1);
-        if (copy == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        memcpy(copy, utf8, (size_t)n + 1);
-    }
+    char *copy;
+    size_t n;
+    if (name_copy(name, &copy, &n) < 0)
+        return -1;
+    /* Safe during a feed(): the reader reads text_name afresh for each run of
+     * data and the events hold their own reference to the old name. */
     free(self->reader.text_name);
     self->reader.text_name = copy;
-    self->reader.text_name_len = (size_t)n;
+    self->reader.text_name_len = n;
     Py_INCREF(name);
     Py_XSETREF(self->name, name);
     return 0;
 }
 
+/* Every Decoder is usable from here on, even when __init__ never runs (a
+ * subclass that does not call it, Decoder.__new__): the state of Decoder(). */
+static PyObject *Decoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    DecoderObject *self;
+    (void)args;
+    (void)kwds;
+    self = (DecoderObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    /* tp_alloc zeroed the struct: the reader is as su2_reader_init leaves it. */
+    self->second = -1;
+    self->slots = (suffix_slot *)PyMem_Calloc(SUFFIX_SLOTS, sizeof(suffix_slot));
+    if (self->slots == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    if (set_name(self, s_stdout) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
 static int Decoder_init(DecoderObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"non_subunit_name", NULL};
-    PyObject *name = NULL;
+    PyObject *name = s_stdout;
+    char *copy;
+    size_t n;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Decoder", kwlist, &name))
         return -1;
-    if (name == NULL)
-        name = PyUnicode_InternFromString("stdout");
-    else
-        Py_INCREF(name);
-    if (name == NULL)
+    if (name_copy(name, &copy, &n) < 0)
         return -1;
+    if (self->events != NULL) {
+        /* Called from inside feed()/close(): resetting the reader would free the
+         * buffer being scanned. */
+        free(copy);
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Decoder.__init__() called during feed() or close()");
+        return -1;
+    }
     su2_reader_free(&self->reader);
-    if (su2_reader_init(&self->reader, NULL) != SU2_OK) {
-        Py_DECREF(name);
-        PyErr_NoMemory();
-        return -1;
-    }
+    su2_reader_init(&self->reader, NULL); /* cannot fail without a name */
+    self->reader.text_name = copy;
+    self->reader.text_name_len = n;
+    Py_INCREF(name);
+    Py_XSETREF(self->name, name);
     self->second = -1;
-    if (self->slots == NULL) {
-        self->slots = (suffix_slot *)PyMem_Calloc(SUFFIX_SLOTS, sizeof(suffix_slot));
-        if (self->slots == NULL) {
-            Py_DECREF(name);
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    if (set_name(self, name) < 0) {
-        Py_DECREF(name);
-        return -1;
-    }
-    Py_DECREF(name);
     return 0;
 }
 
@@ -465,18 +494,28 @@ static PyObject *finish(DecoderObject *self, int rc)
     return events;
 }
 
+/* Refuse a call while feed() or close() runs on this decoder (from a finalizer
+ * the collector runs, or another thread while Python code runs): the reader's
+ * buffer is being scanned. */
+static int busy(DecoderObject *self, const char *what)
+{
+    if (self->events == NULL)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError, "Decoder.%s() re-entered", what);
+    return 1;
+}
+
 static PyObject *Decoder_feed(DecoderObject *self, PyObject *data)
 {
     Py_buffer view;
+    PyObject *events;
     int rc;
     if (self->reader.closed) {
         PyErr_SetString(PyExc_ValueError, "feed() after close()");
         return NULL;
     }
-    if (self->events != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Decoder.feed() re-entered");
+    if (busy(self, "feed"))
         return NULL;
-    }
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
         /* Accept what bytes() accepts, e.g. non-contiguous memoryviews. */
         PyObject *copy;
@@ -490,11 +529,20 @@ static PyObject *Decoder_feed(DecoderObject *self, PyObject *data)
         }
         Py_DECREF(copy); /* the view keeps it alive */
     }
-    self->events = PyList_New(0);
-    if (self->events == NULL) {
+    events = PyList_New(0);
+    if (events == NULL) {
         PyBuffer_Release(&view);
         return NULL;
     }
+    /* Again: the calls above can run Python code that uses this decoder. */
+    if (self->reader.closed || busy(self, "feed")) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "feed() after close()");
+        Py_DECREF(events);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    self->events = events;
     self->failed = 0;
     rc = su2_reader_feed(&self->reader, view.buf, (size_t)view.len, on_event, self);
     PyBuffer_Release(&view);
@@ -503,15 +551,19 @@ static PyObject *Decoder_feed(DecoderObject *self, PyObject *data)
 
 static PyObject *Decoder_close(DecoderObject *self, PyObject *unused)
 {
+    PyObject *events;
     int rc;
     (void)unused;
-    if (self->events != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Decoder.close() re-entered");
+    if (busy(self, "close"))
+        return NULL;
+    events = PyList_New(0);
+    if (events == NULL)
+        return NULL;
+    if (busy(self, "close")) { /* a collection in PyList_New ran Python code */
+        Py_DECREF(events);
         return NULL;
     }
-    self->events = PyList_New(0);
-    if (self->events == NULL)
-        return NULL;
+    self->events = events;
     self->failed = 0;
     rc = su2_reader_close(&self->reader, on_event, self);
     return finish(self, rc);
@@ -563,7 +615,7 @@ static PyTypeObject DecoderType = {
     .tp_methods = Decoder_methods,
     .tp_getset = Decoder_getset,
     .tp_init = (initproc)Decoder_init,
-    .tp_new = PyType_GenericNew,
+    .tp_new = Decoder_new,
 };
 
 /* ============================================================== Encoder */
@@ -658,10 +710,13 @@ static long long days_from_civil(int y, int m, int d)
 
 static PyObject *py_fallback(EncoderObject *self, PyObject *a[11])
 {
-    PyObject *args[11];
+    PyObject *args[11], *fallback = self->fallback, *method, *r;
     int i;
-    if (self->fallback == NULL) {
+    /* A strong reference: the v2_only setter may drop self->fallback meanwhile. */
+    Py_XINCREF(fallback);
+    if (fallback == NULL) {
         PyObject *mod = PyImport_ImportModule("subunit2.encoder"), *cls;
+        int v2_only = self->v2_only;
         if (mod == NULL)
             return NULL;
         cls = PyObject_GetAttrString(mod, "PyEncoder");
@@ -669,28 +724,34 @@ static PyObject *py_fallback(EncoderObject *self, PyObject *a[11])
         if (cls == NULL)
             return NULL;
         {
-            PyObject *kw = Py_BuildValue("{s:O}", "v2_only",
-                                         self->v2_only ? Py_True : Py_False);
+            PyObject *kw =
+                Py_BuildValue("{s:O}", "v2_only", v2_only ? Py_True : Py_False);
             PyObject *empty = PyTuple_New(0);
             if (kw != NULL && empty != NULL)
-                self->fallback = PyObject_Call(cls, empty, kw);
+                fallback = PyObject_Call(cls, empty, kw);
             Py_XDECREF(kw);
             Py_XDECREF(empty);
         }
         Py_DECREF(cls);
-        if (self->fallback == NULL)
+        if (fallback == NULL)
             return NULL;
+        /* The import and the constructor ran Python code, which may have made one
+         * already or changed v2_only (another thread, a nested call): keep it only
+         * when it still fits. */
+        if (self->fallback == NULL && self->v2_only == v2_only) {
+            Py_INCREF(fallback);
+            self->fallback = fallback;
+        }
     }
     for (i = 0; i < 11; i++)
         args[i] = a[i];
-    {
-        PyObject *method = PyObject_GetAttrString(self->fallback, "encode"), *r;
-        if (method == NULL)
-            return NULL;
-        r = PyObject_Vectorcall(method, args, 11, NULL);
-        Py_DECREF(method);
-        return r;
-    }
+    method = PyObject_GetAttrString(fallback, "encode");
+    Py_DECREF(fallback);
+    if (method == NULL)
+        return NULL;
+    r = PyObject_Vectorcall(method, args, 11, NULL);
+    Py_DECREF(method);
+    return r;
 }
 
 #define MAX_FAST_TAGS 32
@@ -1144,24 +1205,40 @@ static PyObject *StatusWriter_vectorcall(PyObject *callable, PyObject *const *ar
                                          size_t nargsf, PyObject *kwnames)
 {
     StatusWriterObject *self = (StatusWriterObject *)callable;
-    PyObject *a[11], *packet, *r;
+    PyObject *a[11], *packet, *r, *write, *flush;
+    if (self->write == NULL) {
+        /* Only after the collector cleared it (tp_clear). */
+        PyErr_SetString(PyExc_ValueError, "StatusWriter has been cleared");
+        return NULL;
+    }
     if (parse_args(args, PyVectorcall_NARGS(nargsf), kwnames, a) < 0)
         return NULL;
+    /* Strong references across the calls below, which run Python code. */
+    write = self->write;
+    flush = self->flush;
+    Py_INCREF(write);
+    Py_XINCREF(flush);
     packet = encode_fast(self->encoder, a, self->encoder->v2_only);
     if (packet == NULL)
-        return NULL;
-    r = PyObject_CallOneArg(self->write, packet);
+        goto fail;
+    r = PyObject_CallOneArg(write, packet);
     Py_DECREF(packet);
     if (r == NULL)
-        return NULL;
+        goto fail;
     Py_DECREF(r);
-    if (self->flush != Py_None) {
-        r = PyObject_CallNoArgs(self->flush);
+    if (flush != NULL && flush != Py_None) {
+        r = PyObject_CallNoArgs(flush);
         if (r == NULL)
-            return NULL;
+            goto fail;
         Py_DECREF(r);
     }
+    Py_DECREF(write);
+    Py_XDECREF(flush);
     Py_RETURN_NONE;
+fail:
+    Py_DECREF(write);
+    Py_XDECREF(flush);
+    return NULL;
 }
 
 static PyObject *StatusWriter_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -1339,13 +1416,14 @@ PyMODINIT_FUNC PyInit__speedups(void)
         PyTuple_SET_ITEM(kw_tuple, i, kw_names[i]);
     }
     s_status = PyUnicode_InternFromString("status");
+    s_stdout = PyUnicode_InternFromString("stdout");
     s_parser_id = PyUnicode_InternFromString("subunit.parser");
     s_packet_data = PyUnicode_InternFromString("Packet data");
     s_parser_error = PyUnicode_InternFromString("Parser Error");
     s_octet = PyUnicode_InternFromString("application/octet-stream");
     s_text_plain = PyUnicode_InternFromString("text/plain;charset=utf8");
-    if (!s_status || !s_parser_id || !s_packet_data || !s_parser_error || !s_octet ||
-        !s_text_plain)
+    if (!s_status || !s_stdout || !s_parser_id || !s_packet_data || !s_parser_error ||
+        !s_octet || !s_text_plain)
         return NULL;
     if (PyType_Ready(&DecoderType) < 0 || PyType_Ready(&EncoderType) < 0 ||
         PyType_Ready(&StatusWriterType) < 0)
