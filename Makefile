@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test asan lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: $(VENV)/.installed-test
 	$(MAKE) -C c test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The whole suite against the compiled codec built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (the installed extension is not touched).
+asan: $(VENV)/.installed-test
+	$(MAKE) -C c asan-python PYTHON=$(abspath $(BIN)/python) ASAN_PYTHONMALLOC=pymalloc
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_codec.py --memory
