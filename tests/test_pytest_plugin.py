@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,10 @@ from subunit2.reader import decode_bytes
 from subunit2.status import FINAL_STATUSES as FINAL
 
 SAMPLES = Path(__file__).parent / "samples" / "pytest_suite"
+#: pytest 9 has a ``subtests`` fixture built in; before it, pytest-subtests had one.
+HAS_SUBTESTS = int(pytest.__version__.split(".")[0]) >= 9 or bool(
+    importlib.util.find_spec("pytest_subtests")
+)
 OUTCOMES = "test_outcomes.py"
 
 
@@ -126,6 +131,7 @@ def test_captured_output_and_reports_are_attachments(outcomes):
     assert "still broken" in attachment(events, prefix + "test_xfails", "traceback")
 
 
+@pytest.mark.skipif(not HAS_SUBTESTS, reason="this pytest has no subtests fixture")
 def test_subtests_are_tests_with_their_parent(outcomes):
     _, events = outcomes
     parent = OUTCOMES + "::test_subtests"
