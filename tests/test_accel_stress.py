@@ -228,9 +228,13 @@ def test_init_and_feed_during_feed_are_refused_and_the_feed_completes():
         gc.enable()
         gc.collect()
     events += decoder.close()
-    assert "Decoder.__init__() called during feed() or close()" in refused
-    assert "Decoder.feed() re-entered" in refused
     assert events == EXPECTED
+    if sys.version_info < (3, 12):
+        # Before 3.12 a collection can start at any allocation, inside feed()'s C
+        # code; from 3.12 it waits for the interpreter loop, so the finalizer only
+        # runs between calls and there is nothing to refuse.
+        assert "Decoder.__init__() called during feed() or close()" in refused
+        assert "Decoder.feed() re-entered" in refused
 
 
 def test_a_decoder_whose_init_never_ran_is_a_default_decoder():
