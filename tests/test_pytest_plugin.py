@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ HAS_SUBTESTS = int(pytest.__version__.split(".")[0]) >= 9 or bool(
 OUTCOMES = "test_outcomes.py"
 
 
-def run_pytest(tmp_path: Path, *args: str, samples=("suite_outcomes.py",)):
+def run_pytest(tmp_path: Path, *args: str, samples=("suite_outcomes.py",), env=None):
     """Run pytest in a subprocess on copies of sample modules; return the result."""
     for name in samples:
         shutil.copy(SAMPLES / name, tmp_path / name.replace("suite_", "test_", 1))
@@ -33,6 +34,7 @@ def run_pytest(tmp_path: Path, *args: str, samples=("suite_outcomes.py",)):
         cwd=tmp_path,
         capture_output=True,
         timeout=120,
+        env=env,
     )
 
 
@@ -173,6 +175,14 @@ def test_import_error_is_a_failing_test(tmp_path):
         events, "test_import_error.py", "traceback"
     )
     assert done.returncode != 0
+
+
+def test_a_pytest_started_from_an_xdist_worker_still_streams(tmp_path):
+    # Workers export PYTEST_XDIST_WORKER, and a test's own pytest inherits it.
+    env = dict(os.environ, PYTEST_XDIST_WORKER="gw3")
+    done = run_pytest(tmp_path, "--subunit", samples=("suite_parallel.py",), env=env)
+    assert len(finals(decode_bytes(done.stdout, None))) == 8
+    assert junk_in(done.stdout) == []
 
 
 def test_subunit_file_keeps_the_terminal_report(tmp_path):

@@ -61,8 +61,9 @@ def pytest_addoption(parser) -> None:
 
 
 def _streams_to_stdout(namespace) -> bool:
-    if "PYTEST_XDIST_WORKER" in os.environ:  # an xdist worker: the controller reports
-        return False
+    # No worker check here: xdist sets a worker's workerinput only after this
+    # hook, and its environment variable is inherited by any pytest a test starts.
+    # A worker's fd 1 is not its controller's channel, so moving it is harmless.
     return bool(getattr(namespace, "subunit", False)) and not getattr(
         namespace, "subunit_file", None
     )
@@ -84,7 +85,7 @@ def pytest_configure(config) -> None:
     path = config.getoption("subunit_file")
     if not (config.getoption("subunit") or path):
         return
-    if hasattr(config, "workerinput") or "PYTEST_XDIST_WORKER" in os.environ:
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports
         return
     saved = config.stash.get(_STDOUT_FD, None)
     if path:
