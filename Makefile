@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up a virtualenv and run the main job: a real unittest suite run by
-#               subunit2, watched live, filtered, and turned into JUnit XML and HTML
+#               subunit2 on two workers, watched live, filtered, and turned into
+#               JUnit XML and HTML
 #   make test   set up a virtualenv with the test extras and run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -26,11 +27,17 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 DEMO = build/demo
+DEMO_RUN = $(abspath $(BIN)/python) -m subunit2.run --enumerate \
+  discover -s examples/demo_suite -t examples
 
 demo: $(VENV)/.installed
 	@mkdir -p $(DEMO)
-	@echo "== A real unittest suite (one test fails on purpose), run by subunit2 and watched live:"
-	$(BIN)/python -m subunit2.run --enumerate discover -s examples/demo_suite -t examples \
+	@echo "== A real unittest suite (one test fails on purpose): list its tests,"
+	@echo "== deal them to two parallel workers, and watch the merged stream live:"
+	$(BIN)/python -m subunit2.run --list discover -s examples/demo_suite -t examples \
+	  | $(BIN)/subunit-ls --exists > $(DEMO)/ids.txt
+	$(BIN)/subunit-combine --no-input --no-verdict --load-list $(DEMO)/ids.txt \
+	  -c "$(DEMO_RUN)" -c "$(DEMO_RUN)" \
 	  | tee $(DEMO)/run.subunit | $(BIN)/subunit-trace --no-verdict
 	@echo "== Only the failures, their counts, and the reports CI systems and people read:"
 	$(BIN)/subunit-filter --no-passthrough $(DEMO)/run.subunit \
