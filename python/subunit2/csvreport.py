@@ -45,7 +45,9 @@ HEADER = (
 
 _UTC = datetime.timezone.utc
 _SECOND = datetime.timedelta(seconds=1)
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _PATTERN = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+_COMMAS = len(HEADER) - 1  # in a row's line when no field holds one
 _FINAL_RUN = frozenset({"success", "uxsuccess", "skip", "fail", "xfail"})
 
 
@@ -97,6 +99,23 @@ def time_formatter() -> Callable[[datetime.datetime], str]:
     return stamp
 
 
+def _second_of(
+    when: datetime.datetime,
+) -> Tuple[datetime.datetime, datetime.datetime, str]:
+    """The whole second holding the UTC time ``when``: its start, the next second's
+    start, and the formatted text up to the microseconds."""
+    low = when.replace(microsecond=0)
+    prefix = _PATTERN[:-5] % (
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+    )
+    return low, low + _SECOND, prefix
+
+
 def _duration(start, stop) -> str:
     if start is None or stop is None:
         return ""
@@ -121,9 +140,12 @@ class CsvWriter(BatchResult):
         on_non_test: Optional[Callable[[Event], object]] = None,
     ) -> None:
         self._out = out
+        self._write = out.write
         self._writerows = csv.writer(out, lineterminator="\n").writerows
         self._flush = out.flush if flush else None
-        self._stamp = time_formatter()
+        # The last whole second formatted, as time_formatter() keeps it: [low, high)
+        # and its text.  Empty to begin with.
+        self._second = (_EPOCH, _EPOCH, "")
         self.include_exists = include_exists
         self.on_non_test = on_non_test
         # (route_code, test_id) -> [start, stop, parent]
@@ -155,10 +177,39 @@ class CsvWriter(BatchResult):
 
     def _emit(self, rows: list) -> None:
         if rows:
-            self._writerows(rows)
+            self._write_rows(rows)
             self.rows += len(rows)
             if self._flush is not None:
                 self._flush()
+
+    def _write_rows(self, rows: list) -> None:
+        """Write ``rows`` exactly as the ``csv`` writer would.
+
+        A row none of whose fields holds a comma, a quote or a character that is not
+        printable (line breaks included) needs no quoting, so its line is the fields
+        joined by commas: written that way directly, as the csv writer tests each
+        character of each field with a call of its own (most of the time rows took
+        to write).  Any other row (or one with a non-string field) goes through the
+        csv writer, in order.
+        """
+        lines: List[str] = []
+        add = lines.append
+        for row in rows:
+            try:
+                line = ",".join(row)
+            except TypeError:  # a field that is not a string: the writer formats it
+                line = '"'
+            if line.count(",") == _COMMAS and '"' not in line and line.isprintable():
+                add(line)
+                continue
+            if lines:
+                add("")
+                self._write("\n".join(lines))
+                lines.clear()
+            self._writerows((row,))
+        if lines:
+            add("")
+            self._write("\n".join(lines))
 
     def consume(self, events: Iterable[Event]) -> None:
         """Take events in stream order (as ``status()`` would, one by one)."""
@@ -166,7 +217,8 @@ class CsvWriter(BatchResult):
         pop = open_tests.pop
         get = open_tests.get
         final = _FINAL_RUN
-        stamp = self._stamp
+        utc = _UTC
+        low, high, prefix = self._second
         rows = []
         append = rows.append
         for event in events:
@@ -196,14 +248,34 @@ class CsvWriter(BatchResult):
                     if parent is None:
                         parent = held
                 if start is None:
-                    times = ("", "", "")
-                else:
-                    times = (
-                        stamp(start),
-                        stamp(stop),
-                        f"{(stop - start).total_seconds():.6f}",
+                    append(
+                        (test_id, status, "", "", "", route_code or "", parent or "")
                     )
-                append((test_id, status, *times, route_code or "", parent or ""))
+                    continue
+                # Formatted as time_formatter() does, inline: rows come fast.
+                if start.tzinfo is not utc:
+                    begun = format_time(start)
+                else:
+                    if not low <= start < high:
+                        low, high, prefix = _second_of(start)
+                    begun = f"{prefix}{start.microsecond:06d}Z"
+                if stop.tzinfo is not utc:
+                    ended = format_time(stop)
+                else:
+                    if not low <= stop < high:
+                        low, high, prefix = _second_of(stop)
+                    ended = f"{prefix}{stop.microsecond:06d}Z"
+                append(
+                    (
+                        test_id,
+                        status,
+                        begun,
+                        ended,
+                        f"{(stop - start).total_seconds():.6f}",
+                        route_code or "",
+                        parent or "",
+                    )
+                )
             elif status == "exists":
                 if self.include_exists:
                     row = (
@@ -227,6 +299,7 @@ class CsvWriter(BatchResult):
                         state[0] = timestamp
                 if event[10] is not None:
                     state[2] = event[10]
+        self._second = (low, high, prefix)
         self._emit(rows)
 
 

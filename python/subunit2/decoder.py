@@ -58,12 +58,18 @@ _UTC = datetime.timezone.utc
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _new_event = tuple.__new__
 _datetime = datetime.datetime
+_timedelta = datetime.timedelta
 _TS4 = struct.Struct(">II").unpack_from
 _HEAD = struct.Struct(">HBB").unpack_from
+# Flags, a 1- or 2-byte length's first two bytes and, for a 2-byte length, where a
+# timestamp's 4-byte seconds and 4-byte nanoseconds would be: one read for the
+# usual packet.
+_HEAD_TS = struct.Struct(">HHII").unpack_from
 _CRC = struct.Struct(">I").unpack_from
 _SIG = b"\xb3"
 # Fields after the test id that a packet without file content may carry.
 _SUFFIX_FLAGS = FLAG_TAGS | FLAG_MIME_TYPE | FLAG_ROUTE_CODE | FLAG_PARENT
+_ID_NOT_FILE = FLAG_TEST_ID | FLAG_FILE_CONTENT
 # Entries kept in the decoder's memo of repeated field runs before it starts over.
 _CACHE_LIMIT = 4096
 
@@ -120,7 +126,9 @@ def _string(buf: bytes, pos: int, end: int):
     raw = buf[pos:stop]
     # The position is made relative to the packet by the caller (_reason), so the
     # report does not depend on how the stream was cut into feeds.
-    if b"\x00" in raw:
+    # ``0 in raw`` looks for the byte 0 directly; ``b"\x00" in raw`` would first try
+    # its argument as an int and build a TypeError message, per call.
+    if 0 in raw:
         raise _Malformed("string at packet offset {} contains a NUL byte", pos)
     try:
         return raw.decode("utf-8"), stop
@@ -219,7 +227,7 @@ class PyDecoder:
         self._tail = b""  # up to 3 text bytes just before self._buf, for UTF-8 context
         self._closed = False
         self._second = -1  # cache of the last timestamp's whole second
-        self._fields = (1970, 1, 1, 0, 0, 0)
+        self._fields = (1970, 1, 1, 0, 0, 0)  # ... and its calendar fields
         self._suffixes: dict = {}  # (flags, bytes) -> (tags, mime, route, parent)
 
     @property
@@ -269,17 +277,40 @@ class PyDecoder:
         append = events.append
         text_start = 0  # start of the non-subunit run not yet delivered
         packet_end = 0  # end of the last packet accepted in buf (0: none yet)
-        cached_second, calendar = self._second, self._fields  # timestamp cache
+        cached_second = self._second  # timestamp cache
+        year, month, day, hour, minute, sec = self._fields
+        new_datetime = _datetime
+        utc = _UTC
         pos = 0
         find = buf.find
         frame = self._frame
+        suffixes = self._suffixes
+        status_names = STATUS_NAMES
+        last_raw = last_id = None  # the last test id's bytes and string
+        last_after = last_kind = last_fields = None  # see "byte for byte" below
         while True:
             start = find(_SIG, pos)
             if start < 0:
                 pos = size
                 break
-            # Fast path: a version-2 header with a 1- or 2-byte length.
-            if start + 8 <= size:
+            # Fast path: a version-2 header with a 1- or 2-byte length; for a 2-byte
+            # one, the 8 bytes after it are read too, as the usual timestamp.
+            if start + 13 <= size:
+                flags, word, seconds, nanos = _HEAD_TS(buf, start + 1)
+                if flags & 0xF000 != 0x2000:
+                    pos = start + 1  # not a version-2 header: plain data
+                    continue
+                if 0x4009 <= word < 0x8000:  # a 2-byte length of at least 9
+                    length = word & 0x3FFF
+                    body = start + 5
+                elif 0x800 <= word < 0x4000:  # a 1-byte length of at least 8
+                    length = word >> 8
+                    body = start + 4
+                    nanos = 0  # seconds and nanos were not read at the body
+                else:
+                    length = body = nanos = 0
+            elif start + 8 <= size:
+                nanos = 0
                 flags, first, second = _HEAD(buf, start + 1)
                 if flags & 0xF000 != 0x2000:
                     pos = start + 1  # not a version-2 header: plain data
@@ -295,7 +326,7 @@ class PyDecoder:
                 else:
                     length = body = 0
             else:
-                length = body = 0
+                length = body = nanos = 0
             if not length or start + length > size:
                 try:
                     decided = frame(buf, start, size, at_end)
@@ -320,6 +351,7 @@ class PyDecoder:
                     continue
                 length, body = decided
                 flags = (buf[start + 1] << 8) | buf[start + 2]
+                nanos = 0
                 end = start + length - 4
                 if length > 0x3FFF and not _fields_fit(buf, body, end, flags, end):
                     # Checked before the CRC: a long candidate costs a CRC of up to
@@ -351,8 +383,12 @@ class PyDecoder:
             try:
                 timestamp = test_id = None
                 if flags & FLAG_TIMESTAMP:
-                    if at + 8 <= crc_at and buf[at + 4] >= 0xC0:
-                        # The usual form: 4-byte seconds, 4-byte nanoseconds.
+                    if at + 8 <= crc_at and nanos >= 0xC0000000:
+                        # The usual form (4-byte seconds, 4-byte nanoseconds), read
+                        # with the header.
+                        nanos &= 0x3FFFFFFF
+                        at += 8
+                    elif at + 8 <= crc_at and buf[at + 4] >= 0xC0:
                         seconds, nanos = _TS4(buf, at)
                         nanos &= 0x3FFFFFFF
                         at += 8
@@ -365,7 +401,8 @@ class PyDecoder:
                         nanos, at = _number(buf, at + 4, crc_at)
                     if nanos >= 1000000000:
                         raise _Malformed(f"timestamp has {nanos} nanoseconds")
-                    micros, rest = divmod(nanos, 1000)
+                    rest = nanos % 1000
+                    micros = nanos // 1000
                     if rest and (rest > 500 or (rest == 500 and micros & 1)):
                         micros += 1
                         if micros == 1000000:
@@ -374,65 +411,94 @@ class PyDecoder:
                     if seconds != cached_second:
                         # Calendar fields of this second, worked out once per second.
                         cached_second = seconds
-                        calendar = (
-                            _EPOCH + datetime.timedelta(seconds=seconds)
+                        year, month, day, hour, minute, sec = (
+                            _EPOCH + _timedelta(seconds=seconds)
                         ).timetuple()[:6]
-                    timestamp = _datetime(*calendar, micros, _UTC)
-                if flags & FLAG_TEST_ID:
-                    n = buf[at] if at < crc_at else 0x100
-                    if n < 0x40:
-                        at += 1
-                        cut = at + n
-                        raw = buf[at:cut]
-                        if cut > crc_at or b"\x00" in raw:
-                            # The careful reader raises with the right reason.
-                            test_id, at = _string(buf, at - 1, crc_at)
-                        else:
-                            try:
-                                test_id = raw.decode("utf-8")
-                            except UnicodeDecodeError:
-                                raise _Malformed("test id is not valid UTF-8") from None
-                            at = cut
+                    timestamp = new_datetime(
+                        year, month, day, hour, minute, sec, micros, utc
+                    )
+                # The fields after the timestamp are often byte for byte those of the
+                # packet before (a test's start and its result): reuse its decoding.
+                if flags & _ID_NOT_FILE == FLAG_TEST_ID:
+                    after = buf[at:crc_at]
+                    kind = flags & _SUFFIX_FLAGS
+                    if after == last_after and kind == last_kind:
+                        test_id, tags, mime_type, route_code, parent = last_fields
+                        file_name = file_bytes = None
+                        fresh = False
                     else:
-                        test_id, at = _string(buf, at, crc_at)
-                if flags & FLAG_FILE_CONTENT:
-                    tags, mime_type, at = self._tags_mime(buf, at, crc_at, flags)
-                    file_name, at = _string(buf, at, crc_at)
-                    n, at = _number(buf, at, crc_at)
-                    cut = at + n
-                    if cut > crc_at:
-                        raise _Malformed(
-                            f"file content of {n} bytes runs past the end of the packet"
-                        )
-                    file_bytes = buf[at:cut]
-                    route_code, parent = self._route_parent(buf, cut, crc_at, flags)
-                elif flags & _SUFFIX_FLAGS:
-                    # Tags, mime type, route code and parent repeat packet after packet:
-                    # decode each distinct run of those bytes once.
-                    key = (flags & _SUFFIX_FLAGS, buf[at:crc_at])
-                    fields = self._suffixes.get(key)
-                    if fields is None:
-                        tags, mime_type, at = self._tags_mime(buf, at, crc_at, flags)
-                        fields = (tags, mime_type) + self._route_parent(
-                            buf, at, crc_at, flags
-                        )
-                        if len(self._suffixes) >= _CACHE_LIMIT:
-                            self._suffixes.clear()
-                        self._suffixes[key] = fields
-                    tags, mime_type, route_code, parent = fields
-                    file_name = file_bytes = None
+                        fresh = True
                 else:
-                    if at != crc_at:
-                        raise _Malformed(
-                            f"{crc_at - at} bytes left over after the fields"
-                        )
-                    tags = mime_type = route_code = parent = None
-                    file_name = file_bytes = None
+                    fresh = True
+                    after = None
+                if fresh:
+                    if flags & FLAG_TEST_ID:
+                        n = buf[at] if at < crc_at else 0x100
+                        if n < 0x40:
+                            at += 1
+                            cut = at + n
+                            raw = buf[at:cut]
+                            if raw == last_raw and cut <= crc_at:
+                                test_id = last_id  # as the previous packet's: checked
+                                at = cut
+                            elif cut > crc_at or 0 in raw:
+                                # The careful reader raises with the right reason.
+                                test_id, at = _string(buf, at - 1, crc_at)
+                            else:
+                                try:
+                                    test_id = raw.decode("utf-8")
+                                except UnicodeDecodeError:
+                                    raise _Malformed(
+                                        "test id is not valid UTF-8"
+                                    ) from None
+                                at = cut
+                                last_raw, last_id = raw, test_id
+                        else:
+                            test_id, at = _string(buf, at, crc_at)
+                    if flags & FLAG_FILE_CONTENT:
+                        tags, mime_type, at = self._tags_mime(buf, at, crc_at, flags)
+                        file_name, at = _string(buf, at, crc_at)
+                        n, at = _number(buf, at, crc_at)
+                        cut = at + n
+                        if cut > crc_at:
+                            raise _Malformed(
+                                f"file content of {n} bytes runs past the end"
+                                " of the packet"
+                            )
+                        file_bytes = buf[at:cut]
+                        route_code, parent = self._route_parent(buf, cut, crc_at, flags)
+                    elif flags & _SUFFIX_FLAGS:
+                        # Tags, mime type, route code and parent repeat packet after
+                        # packet: decode each distinct run of those bytes once.
+                        key = (flags & _SUFFIX_FLAGS, buf[at:crc_at])
+                        fields = suffixes.get(key)
+                        if fields is None:
+                            tags, mime_type, at = self._tags_mime(
+                                buf, at, crc_at, flags
+                            )
+                            fields = (tags, mime_type) + self._route_parent(
+                                buf, at, crc_at, flags
+                            )
+                            if len(suffixes) >= _CACHE_LIMIT:
+                                suffixes.clear()
+                            suffixes[key] = fields
+                        tags, mime_type, route_code, parent = fields
+                        file_name = file_bytes = None
+                    else:
+                        if at != crc_at:
+                            raise _Malformed(
+                                f"{crc_at - at} bytes left over after the fields"
+                            )
+                        tags = mime_type = route_code = parent = None
+                        file_name = file_bytes = None
+                    if after is not None:
+                        last_after, last_kind = after, kind
+                        last_fields = (test_id, tags, mime_type, route_code, parent)
                 event = _new_event(
                     Event,
                     (
                         test_id,
-                        STATUS_NAMES[flags & 7],
+                        status_names[flags & 7],
                         tags,
                         flags & FLAG_RUNNABLE != 0,
                         file_name,
@@ -461,7 +527,8 @@ class PyDecoder:
         # Deliver the finished run of text; keep an undecided candidate.
         if text_start < pos:
             self._text(events, buf[text_start:pos])
-        self._second, self._fields = cached_second, calendar
+        self._second = cached_second
+        self._fields = (year, month, day, hour, minute, sec)
         self._tail = self._before(buf, packet_end, pos)
         if pos < size:
             self._buf = buf[pos:]

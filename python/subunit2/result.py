@@ -10,7 +10,6 @@ that cannot take it.
 from __future__ import annotations
 
 import datetime
-import inspect
 from typing import AbstractSet, Iterable, Optional
 
 from .event import Event
@@ -61,6 +60,8 @@ def accepts_parent(result) -> bool:
     status = getattr(result, "status", None)
     if status is None:
         return False
+    import inspect  # here, not at the top: it costs commands milliseconds to start
+
     try:
         params = inspect.signature(status).parameters
     except (TypeError, ValueError):
