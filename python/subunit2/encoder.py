@@ -65,7 +65,7 @@ def _string(field: str, value) -> bytes:
         data = value.encode("utf-8")
     except UnicodeEncodeError as error:
         raise EncodeError(f"{field} is not encodable as UTF-8: {error}") from None
-    if b"\x00" in data:
+    if 0 in data:
         raise EncodeError(f"{field} contains a NUL character")
     if len(data) > MAX_PACKET:
         raise EncodeError(f"{field} is too long ({len(data)} bytes)")
@@ -217,7 +217,7 @@ class PyEncoder:
             except (AttributeError, UnicodeEncodeError):
                 data = b"\x00"  # let _string say what is wrong
             size = len(data)
-            if b"\x00" in data or size >= 0x4000:
+            if 0 in data or size >= 0x4000:
                 parts.append(_string("test_id", test_id))
             else:
                 parts.append(_SIZE1[size] if size < 0x40 else _LEN2(size | 0x4000))
