@@ -7,6 +7,7 @@ PATH: python-subunit installs same-named scripts) or in-process through ``main``
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import select
 import subprocess
@@ -154,3 +155,18 @@ def read_events_until(proc, wanted: str) -> List[Event]:
             if any(e.test_id == wanted for e in events):
                 return events
     raise AssertionError(f"no event for {wanted!r} while the input was open")
+
+
+def python_subunit_tests(data: bytes) -> List[dict]:
+    """The tests python-subunit (with testtools' StreamToDict) reads in ``data``."""
+    import subunit
+    import testtools
+
+    found: List[dict] = []
+    theirs = testtools.StreamToDict(found.append)
+    theirs.startTestRun()
+    subunit.ByteStreamToStreamResult(io.BytesIO(data), non_subunit_name="stdout").run(
+        theirs
+    )
+    theirs.stopTestRun()
+    return found

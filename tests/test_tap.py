@@ -10,7 +10,7 @@ import sysconfig
 from typing import Dict, List, Optional
 
 import pytest
-from cli_helpers import read_events_until
+from cli_helpers import python_subunit_tests, read_events_until
 
 from subunit2 import Event, StreamWriter, decode_bytes
 from subunit2.aggregate import Aggregator, TestRecord
@@ -672,20 +672,11 @@ def test_command_streams_live_through_a_pipe():
 
 
 def test_python_subunit_reads_the_converted_stream_alike():
-    import subunit
-    import testtools
-
     out = io.BytesIO()
     converter = TapConverter(StreamWriter(out, flush=False))
     converter.feed(sample("node-tap.tap") + sample("bail-out.tap"))
     converter.close()
-    found: List[dict] = []
-    theirs = testtools.StreamToDict(found.append)
-    theirs.startTestRun()
-    subunit.ByteStreamToStreamResult(
-        io.BytesIO(out.getvalue()), non_subunit_name="stdout"
-    ).run(theirs)
-    theirs.stopTestRun()
+    found = python_subunit_tests(out.getvalue())
     mine = records(decode_bytes(out.getvalue()))
     got = {t["id"]: t["status"] for t in found if t["id"] is not None}
     assert got == {test_id: record.status for test_id, record in mine.items()}
