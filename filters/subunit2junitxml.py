@@ -1,30 +1,26 @@
 """subunit2junitxml: a subunit v2/2.1 stream in, a JUnit XML report out.
 
-The library side is :class:`subunit2.junit_writer.JUnitXmlWriter`; this module adds
-where the report goes and when.  With ``-o FILE`` the report is always written to a
-temporary file next to FILE and renamed over it, so FILE is never half written: once
-at the start (a report saying the run has not finished), then as periodic snapshots
-while the stream runs, then the final report.  On standard output nothing is written
-until the stream ends; then the whole report is.  ``docs/junitxml.md`` has the rules.
+The command line over :func:`subunit2.junit_report.write_report`.  With ``-o FILE``
+the report is always written to a temporary file next to FILE and renamed over it,
+so FILE is never half written: once at the start (a report saying the run has not
+finished), then as periodic snapshots while the stream runs, then the final report.
+On standard output nothing is written until the stream ends; then the whole report
+is.  SIGTERM is handled like Ctrl-C.  ``docs/junitxml.md`` has the rules.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
-import stat
 import sys
-import tempfile
 import threading
-import time
 from typing import Optional, Sequence
 
 from subunit2 import cli
 from subunit2.event import Event
-from subunit2.junit_writer import XFAIL_MODES, JUnitXmlWriter
-from subunit2.reader import read_stream
+from subunit2.junit_report import Terminated, write_report
+from subunit2.junit_writer import XFAIL_MODES
 
 DESCRIPTION = """\
 Convert a subunit v2/2.1 stream (FILE or standard input) into a JUnit XML report
@@ -42,98 +38,6 @@ report is written once, at the end.
 
 Exit status 1 when the stream shows failing tests (fail, uxsuccess, or a test
 that never completed), unless --no-verdict. See docs/junitxml.md."""
-
-
-#: Why a report written before the stream ended is incomplete.
-UNFINISHED = "the run has not finished yet (this is a snapshot)"
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: the report of what finished is still written."""
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, Terminated):
-        return "conversion terminated (SIGTERM) before the stream ended"
-    if isinstance(error, KeyboardInterrupt):
-        return "conversion interrupted before the stream ended"
-    return f"conversion stopped by an error: {error}"
-
-
-class ReportFile:
-    """Replaces ``path`` atomically each time :meth:`write` is called."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.directory = os.path.dirname(os.path.abspath(path))
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            self.mode = 0o666 & ~umask
-        else:
-            self.mode = stat.S_IMODE(mode)
-
-    def write(self, writer: JUnitXmlWriter, partial: Optional[str]) -> None:
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=self.directory
-        )
-        try:
-            with os.fdopen(fd, "wb") as out:
-                writer.write_report(out, partial)
-            os.chmod(temporary, self.mode)
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-
-
-class Snapshots(threading.Thread):
-    """Rewrites the report every ``interval`` seconds while events keep arriving.
-
-    A thread, so a run that stalls (a hung test, a quiet pipe) still gets the
-    tests that finished before it into the file.  The interval stretches so that
-    snapshots take at most a fifth of the time.  A write error stops the
-    snapshots; the final write reports it.
-    """
-
-    def __init__(
-        self, report: ReportFile, writer: JUnitXmlWriter, interval: float
-    ) -> None:
-        super().__init__(name="subunit2junitxml-snapshots", daemon=True)
-        self.report = report
-        self.writer = writer
-        self.interval = interval
-        self.finished = threading.Event()
-
-    def run(self) -> None:
-        wait = self.interval
-        written = self.writer.version
-        while not self.finished.wait(wait):
-            if self.writer.version == written:
-                continue
-            start = time.monotonic()
-            try:
-                with self.writer.lock:
-                    written = self.writer.version
-                    self.report.write(self.writer, UNFINISHED)
-            except (OSError, ValueError):
-                return
-            wait = max(self.interval, 4 * (time.monotonic() - start))
-
-    def stop(self) -> None:
-        self.finished.set()
-        self.join()
-
-
-def _is_regular_target(path: str) -> bool:
-    """False for /dev/stdout, FIFOs and such: they are written, never replaced."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except FileNotFoundError:
-        return True
 
 
 def _non_test_sink(where: str):
@@ -155,50 +59,18 @@ def convert(args: argparse.Namespace) -> Optional[int]:
     """Read the stream of ``args.input`` and write the report; see the module doc."""
     if args.snapshot_interval < 0:
         raise cli.CliError("--snapshot-interval must not be negative", cli.EXIT_USAGE)
-    report: Optional[ReportFile] = None
-    if args.output not in (None, "-") and _is_regular_target(args.output):
-        report = ReportFile(args.output)
-    writer = JUnitXmlWriter(
-        suite_name=args.suite_name,
-        xfail=args.xfail,
-        non_test=_non_test_sink(args.non_subunit),
-    )
-    with writer, cli.open_input(args.input) as source:
-        writer.startTestRun()
-        snapshots: Optional[Snapshots] = None
-        if report is not None:
-            report.write(writer, UNFINISHED)
-            if args.snapshot_interval:
-                snapshots = Snapshots(report, writer, args.snapshot_interval)
-                snapshots.start()
-        try:
-            read_stream(source, writer)
-        except BaseException as error:  # noqa: BLE001 - report, then re-raise
-            if snapshots is not None:
-                snapshots.stop()
-            writer.stopTestRun()
-            _final(writer, report, args.output, _describe(error))
-            raise
-        if snapshots is not None:
-            snapshots.stop()
-        writer.stopTestRun()
-        _final(writer, report, args.output, None)
-        if writer.failing and not args.no_verdict:
-            return cli.EXIT_FAILING
+    with cli.open_input(args.input) as source:
+        writer = write_report(
+            source,
+            args.output,
+            suite_name=args.suite_name,
+            xfail=args.xfail,
+            non_test=_non_test_sink(args.non_subunit),
+            snapshot_interval=args.snapshot_interval,
+        )
+    if writer.failing and not args.no_verdict:
+        return cli.EXIT_FAILING
     return None
-
-
-def _final(
-    writer: JUnitXmlWriter,
-    report: Optional[ReportFile],
-    output: Optional[str],
-    partial: Optional[str],
-) -> None:
-    if report is not None:
-        report.write(writer, partial)
-        return
-    with cli.open_output(output, binary=True) as out:
-        writer.write_report(out, partial)
 
 
 @contextlib.contextmanager
