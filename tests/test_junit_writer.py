@@ -22,6 +22,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 from subunit2 import Event, encode
 from subunit2.filters import subunit2junitxml
+from subunit2.junit_report import write_report
 from subunit2.junit_writer import JUnitXmlWriter, join_id, split_id
 
 UTC = datetime.timezone.utc
@@ -515,3 +516,16 @@ def test_any_ids_and_bytes_give_a_well_formed_report_with_matching_counts(tests,
     for key in ("failure", "error", "skipped"):
         count = sum(c.find(key) is not None for c in children)
         assert count == int(root.get(key if key == "skipped" else key + "s"))
+
+
+def test_write_report_works_in_process_and_replaces_the_file_whole(tmp_path):
+    target = tmp_path / "report.xml"
+    target.write_text("<stale/>")
+    stream = encode(test_id="m.T.ok", test_status="success") + encode(
+        test_id="m.T.bad", test_status="fail"
+    )
+    writer = write_report(io.BytesIO(stream), str(target), snapshot_interval=0)
+    assert writer.failing
+    suite = ET.parse(target).getroot().find("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.xml"]  # no temp left
