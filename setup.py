@@ -21,7 +21,7 @@ SPEEDUPS = Extension(
         "c/src/writer.c",
     ],
     include_dirs=["c/include", "c/src"],
-    depends=["c/include/subunit2.h", "c/src/crc32_table.h"],
+    depends=["c/include/subunit2.h", "c/src/crc32_table.h", "c/src/wire.h"],
     optional=True,
 )
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "subunit2.h"
+#include "wire.h"
 
 #ifndef PySet_CheckExact /* added in Python 3.10 */
 #define PySet_CheckExact(op) (Py_TYPE(op) == &PySet_Type)
@@ -761,38 +762,9 @@ typedef struct span {
     size_t n;
 } span;
 
-static size_t num_size(size_t v)
-{
-    return v < 0x40 ? 1 : v < 0x4000 ? 2 : v < 0x400000 ? 3 : 4;
-}
-
-static unsigned char *put_num(unsigned char *p, size_t v)
-{
-    switch (num_size(v)) {
-    case 1:
-        *p++ = (unsigned char)v;
-        break;
-    case 2:
-        *p++ = (unsigned char)(0x40 | v >> 8);
-        *p++ = (unsigned char)v;
-        break;
-    case 3:
-        *p++ = (unsigned char)(0x80 | v >> 16);
-        *p++ = (unsigned char)(v >> 8);
-        *p++ = (unsigned char)v;
-        break;
-    default:
-        *p++ = (unsigned char)(0xC0 | v >> 24);
-        *p++ = (unsigned char)(v >> 16);
-        *p++ = (unsigned char)(v >> 8);
-        *p++ = (unsigned char)v;
-    }
-    return p;
-}
-
 static unsigned char *put_span(unsigned char *p, span s)
 {
-    p = put_num(p, s.n);
+    p = su2_put_number(p, s.n);
     memcpy(p, s.p, s.n);
     return p + s.n;
 }
@@ -866,7 +838,7 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
         ts[1] = (unsigned char)(ts_seconds >> 16);
         ts[2] = (unsigned char)(ts_seconds >> 8);
         ts[3] = (unsigned char)ts_seconds;
-        ts_len = (size_t)(put_num(ts + 4, ts_nanos) - ts);
+        ts_len = (size_t)(su2_put_number(ts + 4, ts_nanos) - ts);
         flags |= SU2_FLAG_TIMESTAMP;
         body += ts_len;
     }
@@ -874,7 +846,7 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
         if (wire_str(a[0], &id.p, &id.n) != 1)
             return py_fallback(self, a);
         flags |= SU2_FLAG_TEST_ID;
-        body += num_size(id.n) + id.n;
+        body += su2_number_size(id.n) + id.n;
     }
     if (a[2] != Py_None) {
         PyObject *key;
@@ -910,7 +882,7 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
                     tags[i] = tags[i - 1];
                 tags[i] = tag;
                 n_tags++;
-                body += num_size(tag.n) + tag.n;
+                body += su2_number_size(tag.n) + tag.n;
             }
 #if PY_VERSION_HEX >= 0x030D0000
             Py_DECREF(it);
@@ -920,25 +892,25 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
         }
         has_tags = 1;
         flags |= SU2_FLAG_TAGS;
-        body += num_size(n_tags);
+        body += su2_number_size(n_tags);
     }
     if (a[7] != Py_None) {
         if (wire_str(a[7], &mime.p, &mime.n) != 1)
             return py_fallback(self, a);
         flags |= SU2_FLAG_MIME_TYPE;
-        body += num_size(mime.n) + mime.n;
+        body += su2_number_size(mime.n) + mime.n;
     }
     if (a[8] != Py_None) {
         if (wire_str(a[8], &route.p, &route.n) != 1)
             return py_fallback(self, a);
         flags |= SU2_FLAG_ROUTE_CODE;
-        body += num_size(route.n) + route.n;
+        body += su2_number_size(route.n) + route.n;
     }
     if (a[10] != Py_None) {
         if (wire_str(a[10], &parent.p, &parent.n) != 1)
             return py_fallback(self, a);
         flags |= SU2_FLAG_PARENT;
-        body += num_size(parent.n) + parent.n;
+        body += su2_number_size(parent.n) + parent.n;
     }
     if (a[4] != Py_None && wire_str(a[4], &name.p, &name.n) != 1)
         return py_fallback(self, a);
@@ -954,11 +926,11 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
         have_view = 1;
         content_len = (size_t)view.len;
         flags |= SU2_FLAG_FILE_CONTENT;
-        body += num_size(name.n) + name.n + num_size(content_len) + content_len;
+        body += su2_number_size(name.n) + name.n + su2_number_size(content_len) + content_len;
     } else if (name.p != NULL) {
         return py_fallback(self, a);
     }
-    if (have_view ? content_len + 15 + (body - num_size(content_len) - content_len) >
+    if (have_view ? content_len + 15 + (body - su2_number_size(content_len) - content_len) >
                         SU2_MAX_PACKET
                   : body + 11 > SU2_MAX_PACKET) {
         /* Too big for one packet: split by the library, or refused by Python. */
@@ -1042,7 +1014,7 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
     if (id.p)
         p = put_span(p, id);
     if (has_tags) {
-        p = put_num(p, n_tags);
+        p = su2_put_number(p, n_tags);
         for (i = 0; i < n_tags; i++)
             p = put_span(p, tags[i]);
     }
@@ -1050,7 +1022,7 @@ static PyObject *encode_fast(EncoderObject *self, PyObject *a[11], int v2_only)
         p = put_span(p, mime);
     if (have_view) {
         p = put_span(p, name);
-        p = put_num(p, content_len);
+        p = su2_put_number(p, content_len);
         if (content_len)
             memcpy(p, view.buf, content_len);
         p += content_len;

@@ -12,6 +12,7 @@
 #endif
 
 #include "subunit2.h"
+#include "wire.h"
 
 /* Frame room besides the fields: signature, flags, up to 4 length bytes, CRC. */
 #define FRAME_ROOM 11u
@@ -38,35 +39,6 @@ static int grow(out *o, size_t more)
     return 0;
 }
 
-static size_t number_size(uint32_t v)
-{
-    return v < 0x40 ? 1 : v < 0x4000 ? 2 : v < 0x400000 ? 3 : 4;
-}
-
-static unsigned char *put_number(unsigned char *p, uint32_t v)
-{
-    switch (number_size(v)) {
-    case 1:
-        *p++ = (unsigned char)v;
-        break;
-    case 2:
-        *p++ = (unsigned char)(0x40 | v >> 8);
-        *p++ = (unsigned char)v;
-        break;
-    case 3:
-        *p++ = (unsigned char)(0x80 | v >> 16);
-        *p++ = (unsigned char)(v >> 8);
-        *p++ = (unsigned char)v;
-        break;
-    default:
-        *p++ = (unsigned char)(0xC0 | v >> 24);
-        *p++ = (unsigned char)(v >> 16);
-        *p++ = (unsigned char)(v >> 8);
-        *p++ = (unsigned char)v;
-    }
-    return p;
-}
-
 static int check_string(const char *s, size_t *len)
 {
     *len = strlen(s);
@@ -77,12 +49,12 @@ static int check_string(const char *s, size_t *len)
 
 static size_t string_size(size_t len)
 {
-    return number_size((uint32_t)len) + len;
+    return su2_number_size((uint32_t)len) + len;
 }
 
 static unsigned char *put_string(unsigned char *p, const char *s, size_t len)
 {
-    p = put_number(p, (uint32_t)len);
+    p = su2_put_number(p, (uint32_t)len);
     memcpy(p, s, len);
     return p + len;
 }
@@ -168,7 +140,7 @@ int su2_encode_event(const su2_out_event *ev, int v2_only, unsigned char **buf,
         p[1] = (unsigned char)(ev->timestamp->seconds >> 16);
         p[2] = (unsigned char)(ev->timestamp->seconds >> 8);
         p[3] = (unsigned char)ev->timestamp->seconds;
-        ts_len = (size_t)(put_number(p + 4, nanos) - ts);
+        ts_len = (size_t)(su2_put_number(p + 4, nanos) - ts);
     }
     head += ts_len;
     if (ev->test_id != NULL) {
@@ -199,7 +171,7 @@ int su2_encode_event(const su2_out_event *ev, int v2_only, unsigned char **buf,
         }
         if (n_unique > SU2_MAX_NUMBER)
             goto fail;
-        tags_size += number_size((uint32_t)n_unique);
+        tags_size += su2_number_size((uint32_t)n_unique);
         head += tags_size;
     }
     if (ev->mime_type != NULL) {
@@ -251,7 +223,7 @@ int su2_encode_event(const su2_out_event *ev, int v2_only, unsigned char **buf,
                 chunk = room;
                 piece_flags &= ~(SU2_FLAG_EOF | SU2_STATUS_MASK);
             }
-            body = head + after + (pieces ? number_size((uint32_t)chunk) + chunk : 0);
+            body = head + after + (pieces ? su2_number_size((uint32_t)chunk) + chunk : 0);
             rc = grow(&o, body + 10);
             if (rc)
                 goto fail;
@@ -261,7 +233,7 @@ int su2_encode_event(const su2_out_event *ev, int v2_only, unsigned char **buf,
             if (ev->test_id)
                 p = put_string(p, ev->test_id, id_len);
             if (ev->tags) {
-                p = put_number(p, (uint32_t)n_unique);
+                p = su2_put_number(p, (uint32_t)n_unique);
                 for (i = 0; i < n_unique; i++)
                     p = put_string(p, sorted[i], strlen(sorted[i]));
             }
@@ -269,7 +241,7 @@ int su2_encode_event(const su2_out_event *ev, int v2_only, unsigned char **buf,
                 p = put_string(p, ev->mime_type, mime_len);
             if (pieces) {
                 p = put_string(p, ev->file_name, name_len);
-                p = put_number(p, (uint32_t)chunk);
+                p = su2_put_number(p, (uint32_t)chunk);
                 if (chunk)
                     memcpy(p, (const unsigned char *)ev->file_bytes + done, chunk);
                 p += chunk;
