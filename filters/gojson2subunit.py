@@ -27,7 +27,9 @@ unless --verdict is given. See docs/tap-and-go.md."""
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The ``gojson2subunit`` command; returns its exit code."""
-    parser = cli.make_parser("gojson2subunit", DESCRIPTION, verdict=True)
+    parser = cli.make_parser(
+        "gojson2subunit", DESCRIPTION, verdict=cli.VERDICT_ON_REQUEST
+    )
     add_common_options(parser)
 
     def convert(args: argparse.Namespace) -> int:

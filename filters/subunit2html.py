@@ -38,13 +38,6 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the attachments of passing tests too (still capped)",
     )
-    p.add_argument(
-        "--no-verdict",
-        "--exit-zero",
-        dest="judge",
-        action="store_false",
-        help="report without judging: exit 0 even when tests failed",
-    )
     return p
 
 
@@ -58,7 +51,7 @@ def report(args: argparse.Namespace) -> int:
     built = builder.build()
     with cli.open_output(args.output) as out:
         render_html(built, out, title=args.title)
-    if not args.judge or built.failing == 0:
+    if args.no_verdict or built.failing == 0:
         return cli.EXIT_OK
     return cli.EXIT_FAILING
 

@@ -94,12 +94,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """The ``subunit2junitxml`` command; returns its exit code."""
     parser = cli.make_parser("subunit2junitxml", DESCRIPTION, verdict=True)
     parser.add_argument(
-        "--no-verdict",
-        "--exit-zero",
-        action="store_true",
-        help="exit 0 even when tests failed (errors in input or output still exit 3)",
-    )
-    parser.add_argument(
         "--xfail",
         choices=XFAIL_MODES,
         default="pass",

@@ -34,12 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one line per test, subtests indented under their parent",
     )
-    parser.add_argument(
-        "--no-verdict",
-        "--exit-zero",
-        action="store_true",
-        help="exit 0 even when tests failed (report without judging)",
-    )
     passthrough.add_option(parser)
     return parser
 

@@ -98,12 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="drop the children's non-subunit output instead of merging it in",
     )
-    parser.add_argument(
-        "--no-verdict",
-        "--exit-zero",
-        action="store_true",
-        help="exit 0 even when a child failed or wrote corrupt packets",
-    )
     return parser
 
 

@@ -28,13 +28,6 @@ standard output (or -o FILE) stays clean; --no-passthrough drops them."""
 def make_parser() -> argparse.ArgumentParser:
     parser = cli.make_parser("subunit-stats", DESCRIPTION, verdict=True)
     parser.add_argument(
-        "--no-verdict",
-        "--exit-zero",
-        dest="judge",
-        action="store_false",
-        help="report without judging: exit 0 even when tests failed",
-    )
-    parser.add_argument(
         "--json",
         action="store_true",
         help="print the report as one JSON object instead of text",
@@ -86,7 +79,7 @@ def stats(args: argparse.Namespace) -> Optional[int]:
         result.stopTestRun()
     with cli.open_output(args.output) as out:
         out.write(as_json(result) if args.json else format_report(result))
-    if args.judge and not result.wasSuccessful():
+    if not args.no_verdict and not result.wasSuccessful():
         return cli.EXIT_FAILING
     return None
 

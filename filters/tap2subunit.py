@@ -27,7 +27,7 @@ through unchanged as non-test stdout. Exit 0 whatever the tests did, unless
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The ``tap2subunit`` command; returns its exit code."""
-    parser = cli.make_parser("tap2subunit", DESCRIPTION, verdict=True)
+    parser = cli.make_parser("tap2subunit", DESCRIPTION, verdict=cli.VERDICT_ON_REQUEST)
     add_common_options(parser)
 
     def convert(args: argparse.Namespace) -> int:

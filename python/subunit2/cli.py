@@ -33,7 +33,17 @@ import io
 import os
 import stat
 import sys
-from typing import IO, BinaryIO, Callable, Iterator, Optional, Sequence, Tuple, Type
+from typing import (
+    IO,
+    BinaryIO,
+    Callable,
+    Iterator,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+)
 
 from . import __version__
 
@@ -45,6 +55,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PIPE",
     "EXIT_USAGE",
+    "VERDICT_ON_REQUEST",
     "CliError",
     "exit_codes_help",
     "is_live",
@@ -60,6 +71,9 @@ EXIT_USAGE = 2
 EXIT_IO = 3
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141
+
+#: ``make_parser(verdict=...)`` for commands that judge only when asked (converters).
+VERDICT_ON_REQUEST = "on request"
 
 
 class CliError(Exception):
@@ -97,7 +111,7 @@ def make_parser(
     prog: str,
     description: str,
     *,
-    verdict: bool = False,
+    verdict: Union[bool, str] = False,
     input: bool = True,
     output: bool = True,
 ) -> argparse.ArgumentParser:
@@ -105,12 +119,15 @@ def make_parser(
 
     Adds ``FILE`` (positional, default standard input; ``-`` also means stdin) when
     ``input`` is true, ``-o/--output FILE`` (default standard output) when ``output``
-    is true, and always ``--version``.  The exit codes are listed under ``--help``.
+    is true, and always ``--version``.  ``verdict=True``: the command judges the
+    stream, and ``--no-verdict``/``--exit-zero`` (``args.no_verdict``) turn that
+    off; ``verdict=VERDICT_ON_REQUEST``: it judges only with ``--verdict``
+    (``args.verdict``).  The exit codes are listed under ``--help``.
     """
     parser = ArgumentParser(
         prog=prog,
         description=description,
-        epilog=exit_codes_help(verdict),
+        epilog=exit_codes_help(bool(verdict)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if input:
@@ -126,6 +143,21 @@ def make_parser(
             "--output",
             metavar="FILE",
             help="file to write (default: standard output)",
+        )
+    if verdict == VERDICT_ON_REQUEST:
+        parser.add_argument(
+            "--verdict",
+            action="store_true",
+            help="exit 1 when the stream shows failing tests (fail, uxsuccess or "
+            "incomplete); by default the exit code only says whether it worked",
+        )
+    elif verdict:
+        parser.add_argument(
+            "--no-verdict",
+            "--exit-zero",
+            dest="no_verdict",
+            action="store_true",
+            help="report without judging: exit 0 even when tests failed",
         )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s (subunit2) {__version__}"

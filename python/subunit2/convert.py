@@ -23,14 +23,8 @@ READ_SIZE = 65536
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """``--verdict`` and ``--v2-only``, as every converter offers them."""
-    parser.add_argument(
-        "--verdict",
-        action="store_true",
-        help="exit 1 when the converted stream shows failing tests (fail, "
-        "uxsuccess or incomplete); by default the exit code only says whether "
-        "the conversion worked",
-    )
+    """``--v2-only``, as every converter offers it (``--verdict`` comes from
+    ``cli.make_parser(verdict=cli.VERDICT_ON_REQUEST)``)."""
     parser.add_argument(
         "--v2-only",
         action="store_true",

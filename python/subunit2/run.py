@@ -83,12 +83,6 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         help="leave the tests' stdout/stderr uncaptured (non-test stdout events)",
     )
     group.add_argument(
-        "--exit-zero",
-        "--no-verdict",
-        action="store_true",
-        help="exit 0 after a completed run even when tests failed",
-    )
-    group.add_argument(
         "--v2-only", action="store_true", help="drop parent_test_id (plain v2)"
     )
     group.add_argument(
@@ -203,7 +197,7 @@ def _execute(args: argparse.Namespace, stream: BinaryIO, claimed: bool) -> int:
             announce(tests, result)
         run_batch(tests, missing, result)
     stream.flush()
-    if result.failing and not args.exit_zero:
+    if result.failing and not args.no_verdict:
         return cli.EXIT_FAILING
     return cli.EXIT_OK
 
