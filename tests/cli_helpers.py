@@ -170,3 +170,17 @@ def python_subunit_tests(data: bytes) -> List[dict]:
     )
     theirs.stopTestRun()
     return found
+
+
+def convert_events(converter_class, data: bytes, chunk: Optional[int] = None):
+    """Run a sans-IO converter (``feed``/``close`` onto a result) over ``data``, fed
+    ``chunk`` bytes at a time, encode what it emits and decode it again."""
+    from subunit2 import StreamWriter
+
+    out = io.BytesIO()
+    converter = converter_class(StreamWriter(out, flush=False))
+    step = chunk or max(1, len(data))
+    for start in range(0, len(data), step):
+        converter.feed(data[start : start + step])
+    converter.close()
+    return decode_bytes(out.getvalue())

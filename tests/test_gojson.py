@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-from cli_helpers import python_subunit_tests, read_events_until
+from cli_helpers import convert_events, python_subunit_tests, read_events_until
 
 from subunit2 import Event, StreamWriter, decode_bytes
 from subunit2.aggregate import Aggregator, TestRecord
@@ -30,13 +30,7 @@ def sample(name: str) -> bytes:
 
 def convert(data: bytes, chunk: Optional[int] = None) -> List[Event]:
     """Convert ``data`` (fed ``chunk`` bytes at a time), encode, decode again."""
-    out = io.BytesIO()
-    converter = GoJsonConverter(StreamWriter(out, flush=False))
-    step = chunk or max(1, len(data))
-    for start in range(0, len(data), step):
-        converter.feed(data[start : start + step])
-    converter.close()
-    return decode_bytes(out.getvalue())
+    return convert_events(GoJsonConverter, data, chunk)
 
 
 def records(events: List[Event]) -> List[TestRecord]:
